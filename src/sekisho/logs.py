@@ -1,0 +1,256 @@
+"""Error and access logs, with Kong's levels and nginx-like line formats.
+
+Error log: Python `logging` under the `sekisho` logger, with Kong's eight levels (`notice`, `crit`,
+`alert` and `emerg` are added to logging's own), lines like nginx's
+`2024/05/01 12:00:00 [notice] 4242#1: message`, written to a file, `/dev/stdout`, `/dev/stderr`, or nowhere.
+Every record passes through `utils.redact` first.
+
+Access logs: `AccessLog` writes one line per request, `combined` (nginx's format) or `json` (the record as
+the proxy serialized it, redacted), chosen by the second word of `proxy_access_log` / `admin_access_log`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, TextIO
+
+from sekisho.config import LogTarget, NodeConfig
+from sekisho.utils.redact import redact, redact_headers, redact_query, redact_text, redact_url
+
+__all__ = [
+    "KONG_LEVELS",
+    "AccessLog",
+    "ErrorLogFormatter",
+    "RedactingFilter",
+    "configure_error_log",
+    "open_log_stream",
+]
+
+NOTICE: Final = 25
+CRIT: Final = 50
+ALERT: Final = 60
+EMERG: Final = 70
+KONG_LEVELS: Final[dict[str, int]] = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "notice": NOTICE,
+    "warn": logging.WARNING,
+    "error": logging.ERROR,
+    "crit": CRIT,
+    "alert": ALERT,
+    "emerg": EMERG,
+}
+_LEVEL_NAMES: Final = {value: name for name, value in KONG_LEVELS.items()}
+
+_levels_installed = False
+
+
+def _install_levels() -> None:
+    global _levels_installed
+    if _levels_installed:
+        return
+    for name, level in KONG_LEVELS.items():
+        logging.addLevelName(level, name.upper())
+    _levels_installed = True
+
+
+class RedactingFilter(logging.Filter):
+    """Render the message once, scrub it, and drop the args so no handler sees the raw values."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the event
+            message = str(record.msg)
+        record.msg = redact_text(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class ErrorLogFormatter(logging.Formatter):
+    """`YYYY/MM/DD HH:MM:SS [level] pid#worker: message` like nginx's error log."""
+
+    def __init__(self, worker: int = 0) -> None:
+        super().__init__()
+        self._worker = worker
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%Y/%m/%d %H:%M:%S", time.localtime(record.created))
+        level = _LEVEL_NAMES.get(record.levelno) or record.levelname.lower()
+        text = f"{stamp} [{level}] {os.getpid()}#{self._worker}: {record.getMessage()}"
+        if record.name not in ("sekisho", "root") and not record.name.startswith("sekisho."):
+            text += f", source: {record.name}"
+        if record.exc_text:
+            text += "\n" + record.exc_text
+        elif record.exc_info:
+            text += "\n" + redact_text(self.formatException(record.exc_info))
+        return text
+
+
+def open_log_stream(config: NodeConfig, target: LogTarget) -> TextIO | None:
+    """The stream a log target names: stdout/stderr as is, files opened for appending (dirs created)."""
+    if target.path is None:
+        return None
+    if target.path == "/dev/stdout":
+        return sys.stdout
+    if target.path == "/dev/stderr":
+        return sys.stderr
+    path = config.resolve(target.path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return open(path, "a", encoding="utf-8", buffering=1)
+
+
+def configure_error_log(config: NodeConfig, *, worker: int = 0, verbose: bool = False) -> None:
+    """Route the `sekisho` logger (and uvicorn's) to `proxy_error_log`, Admin API loggers also to
+    `admin_error_log` when that is a different target. `verbose` forces `debug` (the CLI's `--vv`)."""
+    _install_levels()
+    level = KONG_LEVELS["debug" if verbose else config.log_level]
+    formatter = ErrorLogFormatter(worker)
+    root = logging.getLogger("sekisho")
+    admin = logging.getLogger("sekisho.admin")
+    for logger in (root, admin, logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+    root.setLevel(level)
+    root.propagate = False
+    streams: dict[str, TextIO | None] = {}
+
+    def handler_for(target: LogTarget) -> logging.Handler | None:
+        key = target.path or ""
+        if key not in streams:
+            streams[key] = open_log_stream(config, target)
+        stream = streams[key]
+        if stream is None:
+            return None
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(formatter)
+        handler.addFilter(RedactingFilter())
+        return handler
+
+    main = handler_for(config.proxy_error_log)
+    if main is not None:
+        root.addHandler(main)
+    else:
+        root.addHandler(logging.NullHandler())
+    if config.admin_error_log.path != config.proxy_error_log.path:
+        admin_handler = handler_for(config.admin_error_log)
+        if admin_handler is not None:
+            admin.addHandler(admin_handler)
+    uvicorn_logger = logging.getLogger("uvicorn.error")
+    uvicorn_logger.setLevel(max(level, logging.WARNING))
+    uvicorn_logger.propagate = False
+    target = config.admin_error_log if config.admin_error_log.enabled else config.proxy_error_log
+    uvicorn_handler = handler_for(target)
+    uvicorn_logger.addHandler(uvicorn_handler or logging.NullHandler())
+    logging.getLogger("uvicorn.access").disabled = True
+    logging.getLogger("asyncio").addHandler(main or logging.NullHandler())
+    logging.getLogger("asyncio").propagate = False
+
+
+# -- access logs ----------------------------------------------------------------------------------------
+def _clf_time(epoch: float) -> str:
+    return time.strftime("%d/%b/%Y:%H:%M:%S %z", time.localtime(epoch))
+
+
+def _quote(value: Any) -> str:
+    text = "-" if value in (None, "") else str(value)
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> Any:
+    if not headers:
+        return None
+    value = headers.get(name) or headers.get(name.title())
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+class AccessLog:
+    """One access log target. `write(record)` takes Kong's serializer shape (`kong.log.serialize()`):
+    `request{method,uri,url,querystring,headers,size}`, `response{status,size,headers}`, `client_ip`,
+    `started_at` (ms), `latencies`, ... Missing parts are printed as `-`."""
+
+    __slots__ = ("_fmt", "_lock", "_stream")
+
+    def __init__(self, stream: TextIO, fmt: str = "combined") -> None:
+        self._stream = stream
+        self._fmt = fmt
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, config: NodeConfig, target: LogTarget) -> AccessLog | None:
+        stream = open_log_stream(config, target)
+        return None if stream is None else cls(stream, target.fmt)
+
+    @property
+    def fmt(self) -> str:
+        return self._fmt
+
+    def format(self, record: Mapping[str, Any]) -> str:
+        if self._fmt == "json":
+            return json.dumps(_redact_record(record), separators=(",", ":"), default=str)
+        request = record.get("request") or {}
+        response = record.get("response") or {}
+        headers = request.get("headers") or {}
+        uri = request.get("uri") or "/"
+        started = record.get("started_at")
+        epoch = started / 1000.0 if isinstance(started, int | float) else time.time()
+        protocol = request.get("http_version") or request.get("protocol") or "1.1"
+        protocol = protocol if str(protocol).startswith("HTTP/") else f"HTTP/{protocol}"
+        line = (
+            f"{record.get('client_ip') or '-'} - - [{_clf_time(epoch)}] "
+            f'"{_quote(request.get("method") or "-")} {_quote(redact_url(str(uri)))} {protocol}" '
+            f"{response.get('status') or '-'} {response.get('size') or 0} "
+            f'"{_quote(redact_url(str(_header(headers, "referer") or "")) or None)}" '
+            f'"{_quote(_header(headers, "user-agent"))}"'
+        )
+        return line
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        line = self.format(record) + "\n"
+        with self._lock:
+            try:
+                self._stream.write(line)
+                self._stream.flush()
+            except (OSError, ValueError):
+                pass  # a closed or full log must never break request handling
+
+    def close(self) -> None:
+        if self._stream not in (sys.stdout, sys.stderr):
+            self._stream.close()
+
+
+def _redact_record(record: Mapping[str, Any]) -> Any:
+    cleaned = dict(record)
+    request = cleaned.get("request")
+    if isinstance(request, Mapping):
+        request = dict(request)
+        if isinstance(request.get("headers"), Mapping):
+            request["headers"] = redact_headers(request["headers"])
+        for key in ("uri", "url"):
+            if isinstance(request.get(key), str):
+                request[key] = redact_url(request[key])
+        if isinstance(request.get("querystring"), str):
+            request["querystring"] = redact_query(request["querystring"])
+        cleaned["request"] = request
+    response = cleaned.get("response")
+    if isinstance(response, Mapping) and isinstance(response.get("headers"), Mapping):
+        cleaned["response"] = {**response, "headers": redact_headers(response["headers"])}
+    return redact(cleaned)
+
+
+def log_path(config: NodeConfig, target: LogTarget) -> Path | None:
+    if target.path is None or target.path in ("/dev/stdout", "/dev/stderr"):
+        return None
+    return config.resolve(target.path)
