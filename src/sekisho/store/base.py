@@ -65,8 +65,11 @@ class Database(Protocol):
     async def is_reachable(self) -> bool: ...
 
     # -- reads ----------------------------------------------------------------------------------------
-    async def select(self, entity: str, ident: str) -> Row | None:
-        """By primary key, or by endpoint key (e.g. a service name) when `ident` is not a UUID."""
+    async def select(self, entity: str, ident: str, *, foreign: Mapping[str, str] | None = None) -> Row | None:
+        """By primary key, or by endpoint key (e.g. a service name) when `ident` is not a UUID.
+
+        `foreign` scopes endpoint keys unique only within a parent, and makes the row belong to it:
+        `select("targets", "10.0.0.1:80", foreign={"upstream": <upstream id or name>})`."""
         ...
 
     async def select_by(self, entity: str, field: str, value: Any) -> Row | None:

@@ -1,0 +1,155 @@
+"""One Database contract, run over every backend: writable memory, SQLite (tmp file), PostgreSQL.
+
+PostgreSQL: a fresh database is created per test session on 127.0.0.1:5432 as user postgres and dropped
+afterwards; when the server is unreachable the PostgreSQL cases are skipped, unless CI is set (then fail).
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from sekisho.entities import EntityRegistry
+from sekisho.schema import EntitySchema, Foreign, Integer, Record, String, typedefs as t
+from sekisho.store.dao import EntityDatabase
+from sekisho.store.factory import open_database
+
+PG_HOST = "127.0.0.1"
+PG_PORT = 5432
+BACKENDS = ["memory"]
+
+KEYAUTH_CREDENTIALS = EntitySchema(
+    name="keyauth_credentials",
+    endpoint_key="key",
+    admin_path="key-auths",
+    fields={
+        "id": t.uuid_id(),
+        "created_at": t.created_at(),
+        "consumer": Foreign("consumers", required=True, on_delete="cascade", description="Owner."),
+        "key": String(unique=True, required=True, description="The API key."),
+        "ttl": Integer(description="Seconds to live."),
+        "tags": t.tags(),
+    },
+)
+
+
+def make_registry() -> EntityRegistry:
+    configs = {
+        "key-auth": Record({"key_names": String(default="apikey")}),
+        "cors": Record({"origins": String()}),
+        "acl": Record({"allow": String()}),
+    }
+    return EntityRegistry(configs.get, plugin_entities=[KEYAUTH_CREDENTIALS])
+
+
+def _pg_admin_dsn(database: str = "postgres") -> str:
+    return f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{database}"
+
+
+async def _pg_execute(sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(_pg_admin_dsn(), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@dataclass(frozen=True)
+class PgSession:
+    """A fresh PostgreSQL database for this test session, or why there is none."""
+
+    dsn: str | None
+    skip_reason: str | None = None
+
+
+@pytest.fixture(scope="session")
+def pg_session() -> Iterator[PgSession]:
+    import asyncio
+
+    name = f"sekisho_test_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # OSError when nothing listens, asyncpg's own errors otherwise
+        if os.environ.get("CI"):
+            raise
+        yield PgSession(None, f"PostgreSQL on {PG_HOST}:{PG_PORT} unreachable: {exc!r}")
+        return
+    try:
+        yield PgSession(_pg_admin_dsn(name))
+    finally:
+        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def reset_postgres(dsn: str) -> None:
+    """Wipe the session database between tests (fresh schema per test, one database per session)."""
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    finally:
+        await conn.close()
+
+
+async def build_database(kind: str, tmp_path: Path, pg: PgSession, **kwargs: Any) -> EntityDatabase:
+    registry = kwargs.pop("registry", None) or make_registry()
+    node_id = kwargs.pop("node_id", str(uuid.uuid4()))
+    if kind == "memory":
+        return open_database("memory", registry=registry, node_id=node_id)
+    if kind == "sqlite":
+        path = kwargs.pop("sqlite_path", None) or str(tmp_path / "sekisho.db")
+        return open_database("sqlite", registry=registry, node_id=node_id, sqlite_path=path)
+    if pg.dsn is None:
+        pytest.skip(pg.skip_reason or "PostgreSQL unavailable")
+    return open_database("postgres", registry=registry, node_id=node_id, pg_dsn=pg.dsn)
+
+
+@pytest.fixture(params=BACKENDS)
+async def db(request: pytest.FixtureRequest, tmp_path: Path, pg_session: PgSession) -> AsyncIterator[EntityDatabase]:
+    kind = request.param
+    if kind == "postgres" and pg_session.dsn is not None:
+        await reset_postgres(pg_session.dsn)
+    database = await build_database(kind, tmp_path, pg_session)
+    if kind == "postgres":
+        from sekisho.store.migrations import bootstrap
+
+        await bootstrap(database)
+    await database.connect()
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+def make_certificate(common_name: str = "example.com") -> tuple[str, str]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
+    key_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    return cert_pem, key_pem
