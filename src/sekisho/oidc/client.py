@@ -1,0 +1,134 @@
+"""Calls a relying party makes to its provider: token endpoint grants (RFC 6749), introspection
+(RFC 7662), revocation (RFC 7009) and userinfo (OIDC Core §5.3), with the configured client authentication."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote, urlencode
+
+from sekisho.oidc.errors import ProviderError, TokenError
+from sekisho.oidc.http import HttpResponse, OutboundHttp
+
+__all__ = ["ClientAuth", "OAuthClient", "TokenResponse", "authorization_url"]
+
+ClientAuth = Literal["none", "client_secret_basic", "client_secret_post"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenResponse:
+    access_token: str
+    token_type: str
+    expires_in: float | None
+    id_token: str | None
+    refresh_token: str | None
+    scope: str | None
+    raw: dict[str, Any]
+
+    @classmethod
+    def parse(cls, body: Any) -> TokenResponse:
+        if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
+            raise TokenError("token endpoint returned no access token")
+        expires = body.get("expires_in")
+        if isinstance(expires, str) and expires.isdigit():
+            expires = int(expires)
+        return cls(
+            access_token=body["access_token"],
+            token_type=str(body.get("token_type", "Bearer")),
+            expires_in=float(expires) if isinstance(expires, int | float) and not isinstance(expires, bool) else None,
+            id_token=body.get("id_token") if isinstance(body.get("id_token"), str) else None,
+            refresh_token=body.get("refresh_token") if isinstance(body.get("refresh_token"), str) else None,
+            scope=body.get("scope") if isinstance(body.get("scope"), str) else None,
+            raw=body,
+        )
+
+
+def authorization_url(endpoint: str, params: Mapping[str, str]) -> str:
+    separator = "&" if "?" in endpoint else "?"
+    return endpoint + separator + urlencode(params, quote_via=quote)
+
+
+class OAuthClient:
+    """One client registration (id, optional secret, auth method) talking to one provider."""
+
+    def __init__(
+        self, http: OutboundHttp, *, client_id: str, client_secret: str | None, auth: ClientAuth | None = None
+    ) -> None:
+        self._http = http
+        self.client_id = client_id
+        self._secret = client_secret
+        self.auth: ClientAuth = auth or ("client_secret_basic" if client_secret else "none")
+        if self.auth != "none" and not client_secret:
+            raise ValueError(f"client_auth {self.auth} needs a client secret")
+
+    def _authenticate(self, form: dict[str, str], headers: dict[str, str]) -> None:
+        if self.auth == "client_secret_basic":
+            assert self._secret is not None
+            pair = f"{quote(self.client_id, safe='')}:{quote(self._secret, safe='')}".encode()
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        elif self.auth == "client_secret_post":
+            assert self._secret is not None
+            form["client_id"] = self.client_id
+            form["client_secret"] = self._secret
+        else:
+            form["client_id"] = self.client_id
+
+    async def _post_form(
+        self, url: str, form: dict[str, str], extra_headers: Mapping[str, str] | None = None
+    ) -> HttpResponse:
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+        headers.update(extra_headers or {})
+        self._authenticate(form, headers)
+        return await self._http.request("POST", url, data=form, headers=headers)
+
+    async def token(
+        self, endpoint: str, grant: Mapping[str, str], extra_headers: Mapping[str, str] | None = None
+    ) -> TokenResponse:
+        """Any grant: `{"grant_type": "authorization_code", "code": ..., "redirect_uri": ..., ...}`."""
+        response = await self._post_form(endpoint, dict(grant), extra_headers)
+        if response.status in (400, 401):
+            body = _safe_json(response)
+            error = body.get("error") if isinstance(body, dict) else None
+            raise TokenError(f"token endpoint refused the grant ({error or response.status})")
+        if response.status != 200:
+            raise ProviderError(f"token endpoint answered {response.status}")
+        return TokenResponse.parse(response.json())
+
+    async def introspect(self, endpoint: str, token: str, hint: str | None = "access_token") -> dict[str, Any]:
+        form = {"token": token}
+        if hint:
+            form["token_type_hint"] = hint
+        response = await self._post_form(endpoint, form)
+        if response.status != 200:
+            raise ProviderError(f"introspection endpoint answered {response.status}")
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ProviderError("introspection answer is not a JSON object")
+        return body
+
+    async def revoke(self, endpoint: str, token: str, hint: str) -> None:
+        response = await self._post_form(endpoint, {"token": token, "token_type_hint": hint})
+        if response.status != 200:
+            raise ProviderError(f"revocation endpoint answered {response.status}")
+
+    async def userinfo(self, endpoint: str, access_token: str) -> dict[str, Any]:
+        response = await self._http.request(
+            "GET", endpoint, headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"}
+        )
+        if response.status in (401, 403):
+            raise TokenError("userinfo endpoint refused the token")
+        if response.status != 200:
+            raise ProviderError(f"userinfo endpoint answered {response.status}")
+        body = response.json()
+        if not isinstance(body, dict):
+            raise ProviderError("userinfo answer is not a JSON object")
+        return body
+
+
+def _safe_json(response: HttpResponse) -> Any:
+    try:
+        return response.json()
+    except ProviderError:
+        return None
