@@ -1,0 +1,40 @@
+"""Helpers to build route and service rows exactly as `sekisho.entities` validates them."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import pytest
+
+from sekisho.entities import ROUTES, SERVICES
+from sekisho.router import Router
+
+Row = dict[str, Any]
+
+_clock = itertools.count(1_700_000_000)
+
+
+def make_service(**fields: Any) -> Row:
+    fields.setdefault("host", "upstream.test")
+    return SERVICES.insert(fields)
+
+
+def make_route(service: Row | None = None, **fields: Any) -> Row:
+    fields.setdefault("created_at", next(_clock))
+    if service is not None:
+        fields["service"] = {"id": service["id"]}
+    return ROUTES.insert(fields)
+
+
+def build(routes: Iterable[Row], services: Iterable[Row] = ()) -> Router:
+    return Router(list(routes), {s["id"]: s for s in services})
+
+
+@pytest.fixture
+def service() -> Row:
+    return make_service()
+
+
+RouterFactory = Callable[..., Router]
