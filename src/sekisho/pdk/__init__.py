@@ -206,6 +206,10 @@ class Router(Protocol):
 class Node(Protocol):
     def get_id(self) -> str: ...
     def get_hostname(self) -> str: ...
+    def derive_secret(self, purpose: str) -> bytes:
+        """A 32-byte secret for `purpose`, the same in every worker and every node sharing the database
+        (derived from the cluster secret generated at bootstrap), for plugins that need to seal state."""
+        ...
 
 
 class Ip(Protocol):
