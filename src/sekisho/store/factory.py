@@ -30,4 +30,14 @@ def open_database(
         from sekisho.store.memory import MemoryBackend
 
         return EntityDatabase(MemoryBackend(strategy), registry, node_id=node_id, read_only=strategy == "off")
+    if strategy == "sqlite":
+        if not sqlite_path:
+            raise ConfigError("database", "the sqlite strategy needs a database file path")
+        from sekisho.store.sqlite import SQLiteBackend
+
+        return EntityDatabase(SQLiteBackend(sqlite_path), registry, node_id=node_id)
+    if strategy == "postgres":
+        from sekisho.store.postgres import PostgresBackend  # type: ignore[import-not-found, unused-ignore]
+
+        return EntityDatabase(PostgresBackend(pg_dsn, dict(pg_params or {})), registry, node_id=node_id)
     raise ConfigError("database", f"unknown database strategy '{strategy}' (expected one of: {', '.join(STRATEGIES)})")
