@@ -12,37 +12,35 @@ V = TypeVar("V")
 
 
 class LRUCache(Generic[K, V]):
-    """Least-recently-used cache holding at most `maxsize` entries (0 disables caching)."""
+    """Least-recently-used cache holding at most `maxsize` entries (0 disables caching).
 
-    __slots__ = ("_data", "hits", "maxsize", "misses")
+    `data` is exposed so a hot caller can probe it without a Python-level call: on a hit it must call
+    `data.move_to_end(key)` itself.
+    """
+
+    __slots__ = ("data", "maxsize")
 
     def __init__(self, maxsize: int) -> None:
         self.maxsize = maxsize
-        self._data: OrderedDict[K, V] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
+        self.data: OrderedDict[K, V] = OrderedDict()
 
     def get(self, key: K) -> V | None:
-        try:
-            value = self._data[key]
-        except KeyError:
-            self.misses += 1
-            return None
-        self._data.move_to_end(key)
-        self.hits += 1
+        value = self.data.get(key)
+        if value is not None:
+            self.data.move_to_end(key)
         return value
 
     def put(self, key: K, value: V) -> None:
         if self.maxsize <= 0:
             return
-        data = self._data
+        data = self.data
         data[key] = value
         data.move_to_end(key)
         if len(data) > self.maxsize:
             data.popitem(last=False)
 
     def clear(self) -> None:
-        self._data.clear()
+        self.data.clear()
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self.data)

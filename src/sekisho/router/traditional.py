@@ -35,7 +35,7 @@ HeaderLookup: TypeAlias = "Callable[[str], str | Sequence[str] | None] | Mapping
 
 DEFAULT_CACHE_SIZE: Final = 5000
 # Keys longer than this (huge paths or header values) are not memoized, so they cannot bloat the cache.
-_MAX_CACHED_KEY_CHARS: Final = 4096
+_MAX_CACHED_KEY_CHARS: Final = 2048
 _NO_MATCH: Final = object()
 
 _CacheKey: TypeAlias = tuple[str, str | None, str, str, str | None, tuple[tuple[str, ...] | None, ...]]
@@ -79,9 +79,9 @@ class Router:
         return len(self._entries)
 
     @property
-    def cache_stats(self) -> tuple[int, int]:
-        """(hits, misses) of the match cache, for benchmarks and diagnostics."""
-        return self._cache.hits, self._cache.misses
+    def cached_decisions(self) -> int:
+        """How many routing decisions (matches and misses) are memoized right now."""
+        return len(self._cache) + len(self._miss_cache)
 
     def match(
         self,
@@ -104,8 +104,10 @@ class Router:
         if not self._uses_sni:
             sni = None
         key: _CacheKey = (method, host, path, scheme, sni, header_values)
-        cached = self._cache.get(key)
+        hits = self._cache.data
+        cached = hits.get(key)
         if cached is not None:
+            hits.move_to_end(key)
             return cached
         if self._miss_cache.get(key) is not None:
             return None
