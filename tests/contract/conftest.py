@@ -27,7 +27,7 @@ from sekisho.store.factory import open_database
 
 PG_HOST = "127.0.0.1"
 PG_PORT = 5432
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 KEYAUTH_CREDENTIALS = EntitySchema(
     name="keyauth_credentials",

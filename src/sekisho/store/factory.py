@@ -37,7 +37,7 @@ def open_database(
 
         return EntityDatabase(SQLiteBackend(sqlite_path), registry, node_id=node_id)
     if strategy == "postgres":
-        from sekisho.store.postgres import PostgresBackend  # type: ignore[import-not-found, unused-ignore]
+        from sekisho.store.postgres import PostgresBackend
 
         return EntityDatabase(PostgresBackend(pg_dsn, dict(pg_params or {})), registry, node_id=node_id)
     raise ConfigError("database", f"unknown database strategy '{strategy}' (expected one of: {', '.join(STRATEGIES)})")
