@@ -1,0 +1,1 @@
+"""Benchmarks for sekisho: load runs against nginx and Apache httpd (``python -m bench.harness``)."""

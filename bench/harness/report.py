@@ -1,0 +1,162 @@
+"""Render a run as a Markdown table (terminal and RESULTS.md alike) or as JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from .machine import MachineInfo
+from .results import Outcome, Point
+from .targets import MB, TargetVerdict, evaluate
+
+__all__ = ["RunReport", "append_results", "render_json", "render_markdown"]
+
+BASELINE = "nginx-proxy"
+
+
+class RunReport:
+    """Everything measured in one run, plus the context needed to read it later."""
+
+    def __init__(
+        self,
+        outcomes: Sequence[Outcome],
+        machine: MachineInfo,
+        *,
+        started: dt.datetime,
+        duration_s: float,
+        warmup_s: float,
+        rounds: int,
+        load_before: tuple[float, float, float],
+        load_after: tuple[float, float, float],
+        extras: dict[str, Any] | None = None,
+    ) -> None:
+        self.outcomes = list(outcomes)
+        self.machine = machine
+        self.started = started
+        self.duration_s = duration_s
+        self.warmup_s = warmup_s
+        self.rounds = rounds
+        self.load_before = load_before
+        self.load_after = load_after
+        self.extras = extras or {}
+        self.points = {(p.scenario, p.connections): p for o in self.outcomes for p in o.points}
+        self.verdicts = evaluate(self.points)
+
+    def ratio_to_baseline(self, point: Point) -> float | None:
+        base = self.points.get((BASELINE, point.connections))
+        if base is None or base.problems or base.requests_per_second <= 0 or point.problems:
+            return None
+        return point.requests_per_second / base.requests_per_second
+
+    def verdicts_for(self, point: Point) -> list[TargetVerdict]:
+        return [
+            v for v in self.verdicts if (v.target.scenario, v.target.connections) == (point.scenario, point.connections)
+        ]
+
+
+def _cell_met(verdicts: list[TargetVerdict]) -> str:
+    if not verdicts:
+        return ""
+    return "; ".join("n/a" if v.met is None else ("yes" if v.met else "**no**") for v in verdicts)
+
+
+def _table(report: RunReport) -> list[str]:
+    lines = [
+        f"| scenario | c | req/s | p50 ms | p99 ms | CPU µs/req | RSS/worker MB | x {BASELINE} | target | met? |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for outcome in report.outcomes:
+        if outcome.status != "ok":
+            lines.append(f"| {outcome.scenario} | | {outcome.status}: {outcome.reason} | | | | | | | |")
+            continue
+        for point in outcome.points:
+            ratio = report.ratio_to_baseline(point)
+            verdicts = report.verdicts_for(point)
+            cpu = f"{point.cpu_us_per_request:.0f}" if point.cpu_us_per_request is not None else ""
+            rss = f"{point.worker_rss_bytes / MB:.0f}" if point.worker_rss_bytes else ""
+            rps = f"{point.requests_per_second:,.0f}" + (" (invalid)" if point.problems else "")
+            target = "; ".join(f"{v.target.label} ({v.detail})" for v in verdicts)
+            lines.append(
+                f"| {point.scenario} | {point.connections} | {rps} | {point.p50_us / 1000:.2f} | "
+                f"{point.p99_us / 1000:.2f} | {cpu} | {rss} | {'' if ratio is None else f'{ratio:.2f}'} | "
+                f"{target} | {_cell_met(verdicts)} |"
+            )
+    return lines
+
+
+def render_markdown(report: RunReport) -> str:
+    machine = report.machine
+    versions = ", ".join(f"{name} {version}" for name, version in machine.versions.items())
+    load = "/".join(f"{value:.2f}" for value in report.load_before)
+    load_after = "/".join(f"{value:.2f}" for value in report.load_after)
+    lines = [
+        f"## {report.started:%Y-%m-%d %H:%M} UTC — sekisho {machine.sekisho_commit}",
+        "",
+        f"- machine: {machine.cpu_model}, {machine.cores} cores, {machine.memory_gb} GB, Linux {machine.kernel}",
+        f"- software: {versions}, Python {machine.python}",
+        f"- method: wrk -t1 on loopback; per point {report.warmup_s:g} s warm-up, then the best of "
+        f"{report.rounds} x {report.duration_s:g} s; "
+        f"load average before {load}, after {load_after}",
+        "",
+        *_table(report),
+    ]
+    notes = [f"- {o.scenario}: {o.note}" for o in report.outcomes if o.note and o.status == "ok"]
+    failures = [f"- {o.scenario}: {o.reason}" for o in report.outcomes if o.status == "failed"]
+    if notes:
+        lines += ["", "Setup:", *notes]
+    if failures:
+        lines += ["", "Failures:", *failures]
+    router = report.extras.get("router_bench")
+    if router is not None:
+        lines += ["", "Router micro-benchmark (`bench/router_bench.py --json`):", "", "```", json.dumps(router), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: RunReport) -> str:
+    document = {
+        "started": report.started.isoformat(),
+        "machine": report.machine.as_dict(),
+        "duration_s": report.duration_s,
+        "warmup_s": report.warmup_s,
+        "rounds": report.rounds,
+        "load_average_before": report.load_before,
+        "load_average_after": report.load_after,
+        "scenarios": [
+            {
+                **{key: value for key, value in asdict(outcome).items() if key != "points"},
+                "points": [
+                    {**asdict(point), "ratio_to_nginx_proxy": report.ratio_to_baseline(point)}
+                    for point in outcome.points
+                ],
+            }
+            for outcome in report.outcomes
+        ],
+        "targets": [
+            {
+                "scenario": v.target.scenario,
+                "connections": v.target.connections,
+                "target": v.target.label,
+                "met": v.met,
+                "detail": v.detail,
+            }
+            for v in report.verdicts
+        ],
+        **report.extras,
+    }
+    return json.dumps(document, indent=2)
+
+
+def append_results(path: Path, report: RunReport) -> None:
+    """Append this run's section to RESULTS.md (created with a short header when missing)."""
+    if not path.exists():
+        path.write_text(
+            "# Benchmark results\n\n"
+            "Appended by `make bench` (`scripts/bench`), newest last. Ratios within one run are what count:\n"
+            "absolute numbers move with the machine and with whatever else shares its cores.\n"
+        )
+    with path.open("a") as results:
+        results.write("\n" + render_markdown(report))
