@@ -1,0 +1,43 @@
+"""Rows that slipped past validation must not break the router; they fail closed."""
+
+from __future__ import annotations
+
+from sekisho.router import Router
+
+from .conftest import make_route
+
+
+def test_invalid_regex_path_is_skipped_others_still_route() -> None:
+    bad = make_route(name="bad", paths=["/ok-never"])
+    bad["paths"] = ["~/broken(", "/ok"]
+    found = Router([bad], {}).match("GET", None, "/ok/1", {})
+    assert found is not None and found.matched_path == "/ok"
+    assert Router([bad], {}).match("GET", None, "/broken(", {}) is None
+
+
+def test_invalid_header_regex_disables_the_route() -> None:
+    route = make_route(name="hdr", headers={"x-a": ["~*ok"]})
+    route["headers"] = {"x-a": ["~*(unclosed"]}
+    router = Router([route], {})
+    assert router.match("GET", None, "/", {"x-a": "(unclosed"}) is None
+
+
+def test_rows_with_missing_optional_keys_and_empty_lists() -> None:
+    rows = [
+        {"id": "1", "name": "sparse", "paths": ["/sparse"]},
+        {"id": "2", "name": "empties", "paths": ["/e"], "hosts": [], "methods": [], "headers": {}, "snis": []},
+        {"id": "3", "name": "nothing", "hosts": [], "paths": []},
+    ]
+    router = Router(rows, {})
+    assert len(router) == 2
+    sparse = router.match("GET", "any", "/sparse/x", {})
+    assert sparse is not None and sparse.upstream_path == "/x"
+    empties = router.match("DELETE", "any", "/e", {})
+    assert empties is not None and empties.route["name"] == "empties"
+
+
+def test_host_header_rules_are_ignored() -> None:
+    route = make_route(name="r", paths=["/"])
+    route["headers"] = {"Host": ["evil.test"]}
+    found = Router([route], {}).match("GET", "good.test", "/", {})
+    assert found is not None
