@@ -66,6 +66,10 @@ class EntitySchema:
     shorthands: Mapping[str, Callable[[Any], dict[str, Any]]] = dc_field(default_factory=dict)
     dynamic_fields: dict[str, DynamicField] = dc_field(default_factory=dict)
     admin_path: str | None = None
+    # Kong's `admin_api_nested_name`: the path segment under a parent, e.g. `/consumers/{c}/key-auth`.
+    admin_nested_path: str | None = None
+    # Values for fields missing on insert, generated per row (Kong's `auto` strings such as a key-auth key).
+    generators: Mapping[str, Callable[[], Any]] = dc_field(default_factory=dict)
     workspaceable: bool = True
     generate_admin_api: bool = True
     record: Record = dc_field(init=False)
@@ -174,6 +178,9 @@ class EntitySchema:
         for auto_field in ("created_at", "updated_at"):
             if auto_field in self.fields and data.get(auto_field) is None:
                 data[auto_field] = stamp
+        for generated_field, generate in self.generators.items():
+            if data.get(generated_field) is None:
+                data[generated_field] = generate()
         return self._validate(data, None)
 
     def update(

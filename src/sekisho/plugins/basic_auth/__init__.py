@@ -1,0 +1,1 @@
+"""The `basic-auth` plugin (Kong-compatible)."""

@@ -1,0 +1,1 @@
+"""The `correlation-id` plugin (Kong-compatible)."""

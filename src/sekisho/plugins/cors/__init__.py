@@ -1,0 +1,1 @@
+"""The `cors` plugin (Kong-compatible)."""

@@ -1,0 +1,1 @@
+"""The `ip-restriction` plugin (Kong-compatible)."""

@@ -1,0 +1,1 @@
+"""The `key-auth` plugin (Kong-compatible)."""

@@ -1,0 +1,42 @@
+"""The `keyauth_credentials` entity: API keys belonging to consumers."""
+
+from __future__ import annotations
+
+import secrets
+
+from sekisho.schema import EntitySchema, Foreign, Integer, String, typedefs as t
+
+__all__ = ["KEYAUTH_CREDENTIALS", "generate_key"]
+
+
+def generate_key() -> str:
+    """A random key (32 hex characters, 128 bits), like Kong's auto-generated keys."""
+    return secrets.token_hex(16)
+
+
+KEYAUTH_CREDENTIALS = EntitySchema(
+    name="keyauth_credentials",
+    endpoint_key="key",
+    cache_key=("key",),
+    admin_path="key-auths",
+    admin_nested_path="key-auth",
+    generators={"key": generate_key},
+    fields={
+        "id": t.uuid_id(),
+        "created_at": t.created_at(),
+        "consumer": Foreign(
+            "consumers", required=True, on_delete="cascade", description="The consumer this key belongs to."
+        ),
+        "key": String(
+            unique=True,
+            auto=True,
+            secret=True,
+            description="The API key; a random one is generated when none is given.",
+        ),
+        "ttl": Integer(
+            between=(0, 100_000_000),
+            description="Seconds after creation when the key stops being accepted (unset: never expires).",
+        ),
+        "tags": t.tags(),
+    },
+)

@@ -1,0 +1,1 @@
+"""The `request-transformer` plugin (Kong-compatible)."""
