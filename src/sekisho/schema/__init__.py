@@ -22,6 +22,7 @@ from sekisho.schema.fields import (
     Set,
     String,
     Validator,
+    not_supported,
 )
 
 __all__ = [
@@ -40,4 +41,5 @@ __all__ = [
     "Validator",
     "at_least_one_of",
     "mutually_required",
+    "not_supported",
 ]

@@ -26,6 +26,7 @@ __all__ = [
     "Set",
     "String",
     "Validator",
+    "not_supported",
 ]
 
 Validator = Callable[[Any], "str | None"]
@@ -425,11 +426,14 @@ class Record(Field):
         fields: Mapping[str, Field],
         *,
         checks: Iterable[Callable[[dict[str, Any]], dict[str, Any] | None]] = (),
+        renamed: Mapping[str, str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.fields: dict[str, Field] = dict(fields)
         self.checks = tuple(checks)
+        # Other spellings accepted on input (e.g. Kong 3.x names of 2.8 fields): alias -> field name.
+        self.renamed: dict[str, str] = dict(renamed or {})
 
     def check_type(self, value: Any) -> tuple[Any, Any]:
         if not isinstance(value, dict):
@@ -438,6 +442,8 @@ class Record(Field):
 
     def process(self, data: Mapping[str, Any], existing: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
         """Validate `data`; with `existing`, missing keys keep existing values (PATCH) and records merge."""
+        if self.renamed and any(alias in data for alias in self.renamed):
+            data = _apply_renames(data, self.renamed)
         out: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         for name, field in self.fields.items():
@@ -527,6 +533,23 @@ class Foreign(Field):
         if isinstance(value, str):
             return {"id": value}
         return value
+
+
+def _apply_renames(data: Mapping[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    out = {k: v for k, v in data.items() if k not in renamed}
+    for alias, target in renamed.items():
+        if alias in data and target not in data:
+            out[target] = data[alias]
+    return out
+
+
+def not_supported(reason: str, default: Any = None) -> Validator:
+    """A validator for a Kong field sekisho accepts only at its default: anything else is refused clearly."""
+
+    def check(value: Any) -> str | None:
+        return None if value == default else f"not supported by sekisho: {reason}"
+
+    return check
 
 
 _UUID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")

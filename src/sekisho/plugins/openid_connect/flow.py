@@ -1,0 +1,868 @@
+"""The access phase of `openid-connect`, step by step as Kong's handler does it (spec §3).
+
+One `AccessFlow` per request: pre-checks, logout, session, credential search (bearer, refresh token,
+authorization code), verification, claim-based authorization, consumer mapping, headers, session save and
+the login action. Failures end in Kong's 401/403/500 answers, or their `*_redirect_uri`s, or the anonymous
+consumer when `anonymous` is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from http.cookies import CookieError, SimpleCookie
+from typing import Any, NoReturn
+from urllib.parse import parse_qsl, urlencode
+
+from sekisho.oidc.client import TokenResponse, authorization_url
+from sekisho.oidc.discovery import ProviderMetadata
+from sekisho.oidc.errors import OIDCError, ProviderError, TokenError
+from sekisho.oidc.pkce import challenge_s256, new_verifier
+from sekisho.oidc.randomness import new_nonce, new_state
+from sekisho.oidc.redirects import same_origin_path
+from sekisho.oidc.session import Session, SessionManager
+from sekisho.oidc.tokens import check_access_token, check_id_token, claim_at
+from sekisho.pdk import PDK
+from sekisho.plugins.openid_connect.prepared import ClientRegistration, Prepared
+
+__all__ = ["AccessFlow"]
+
+_NO_CACHE = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
+_TOKEN_METHODS = ("bearer", "introspection", "userinfo")
+
+
+class _Deny(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def parse_cookies(header: str | None) -> dict[str, str]:
+    if not header or len(header) > 64 * 1024:
+        return {}
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        out: dict[str, str] = {}
+        for part in header.split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name:
+                out.setdefault(name, value)
+        return out
+    return {name: morsel.value for name, morsel in jar.items()}
+
+
+def _is_jwt(token: str) -> bool:
+    return token.count(".") == 2
+
+
+def _values(value: Any) -> list[str]:
+    """A claim as a list of strings: space-separated string, array, or scalar."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def requirement_met(required: list[str], present: list[str]) -> bool:
+    """Kong's `*_required`: elements OR-ed; space-separated values inside one element AND-ed."""
+    have = set(present)
+    return any(set(option.split()) <= have for option in required)
+
+
+def _encode_table(value: Any) -> str:
+    return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
+
+
+class AccessFlow:
+    __slots__ = (
+        "access_claims",
+        "auth_method",
+        "bearer_presented",
+        "callback_target",
+        "client",
+        "conf",
+        "cookies",
+        "id_claims",
+        "introspection",
+        "kong",
+        "metadata",
+        "p",
+        "session",
+        "session_manager",
+        "set_cookies",
+        "tokens",
+        "userinfo",
+    )
+
+    def __init__(self, kong: PDK, prepared: Prepared) -> None:
+        self.kong = kong
+        self.p = prepared
+        self.conf = prepared.conf
+        self.client: ClientRegistration | None = prepared.clients[0] if prepared.clients else None
+        self.metadata: ProviderMetadata | None = None
+        self.cookies: dict[str, str] = {}
+        self.session: Session | None = None
+        self.session_manager: SessionManager | None = None
+        self.set_cookies: list[str] = []
+        self.tokens: dict[str, Any] = {}
+        self.auth_method: str | None = None
+        self.id_claims: dict[str, Any] | None = None
+        self.access_claims: dict[str, Any] | None = None
+        self.introspection: dict[str, Any] | None = None
+        self.userinfo: dict[str, Any] | None = None
+        self.bearer_presented = False
+        self.callback_target: str | None = None
+
+    # -- entry ------------------------------------------------------------------------------------------
+    async def run(self) -> None:
+        kong, conf = self.kong, self.conf
+        if not conf["run_on_preflight"] and kong.request.get_method() == "OPTIONS":
+            return
+        if conf.get("anonymous") and kong.client.get_credential() is not None:
+            return  # another auth plugin already authenticated: logical OR of auth plugins
+        self._choose_client()
+        try:
+            self.metadata = await self.p.provider.metadata()
+        except ProviderError as exc:
+            self.kong.log.err("openid-connect: discovery failed: ", exc.reason)
+            self._unexpected()
+        methods = set(conf["auth_methods"])
+        self.cookies = parse_cookies(kong.request.get_header("cookie"))
+        secret = self._session_secret()
+        self.session_manager = self.p.sessions(secret)
+        if "session" in methods:
+            self.session = await self.session_manager.open(self.cookies)
+        try:
+            if await self._logout_requested():
+                await self._logout()
+            await self._authenticate(methods)
+            self._authorize()
+            await self._map_consumer()
+        except _Deny as deny:
+            await self._deny(deny)
+            return
+        except ProviderError as exc:
+            self.kong.log.err("openid-connect: provider error: ", exc.reason)
+            self._unexpected()
+        self._set_headers()
+        await self._save_session()
+        self._login_action()
+        self._emit_cookies()
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def _choose_client(self) -> None:
+        if len(self.p.clients) < 2:
+            return
+        arg = self.conf["client_arg"]
+        kong = self.kong
+        wanted = kong.request.get_header(arg) or kong.request.get_header("x-" + arg) or kong.request.get_query_arg(arg)
+        for client in self.p.clients:
+            if wanted in (client.client_id, str(client.index + 1)):
+                self.client = client
+                return
+
+    def _session_secret(self) -> bytes:
+        configured = self.conf.get("session_secret")
+        if configured:
+            return str(configured).encode()
+        return self.kong.node.derive_secret(self.p.secret_purpose())
+
+    def _secure(self) -> bool:
+        return self.kong.request.get_forwarded_scheme() == "https"
+
+    def _origin(self) -> str:
+        req = self.kong.request
+        scheme = req.get_forwarded_scheme()
+        host = req.get_forwarded_host()
+        port = req.get_forwarded_port()
+        default = 443 if scheme == "https" else 80
+        return f"{scheme}://{host}" + ("" if port == default else f":{port}")
+
+    def _redirect_uri(self) -> str:
+        configured = self.p.per_client("redirect_uri", self.client)
+        if configured:
+            return str(configured)
+        return self._origin() + self.kong.request.get_forwarded_path()
+
+    def _exit(self, status: int, body: Any = None, headers: dict[str, Any] | None = None) -> NoReturn:
+        merged: dict[str, Any] = dict(headers or {})
+        if self.set_cookies:
+            merged["Set-Cookie"] = list(self.set_cookies)
+        self.kong.response.exit(status, body, merged)
+
+    def _redirect(self, location: str) -> NoReturn:
+        self._exit(302, None, {"Location": location, **_NO_CACHE})
+
+    def _unexpected(self) -> NoReturn:
+        target = self.p.per_client("unexpected_redirect_uri", self.client)
+        if target:
+            self._redirect(str(target))
+        self._exit(500, {"message": "An unexpected error occurred"})
+
+    # -- logout -----------------------------------------------------------------------------------------------
+    async def _logout_requested(self) -> bool:
+        conf, req = self.conf, self.kong.request
+        if req.get_method() not in conf["logout_methods"]:
+            return False
+        if conf.get("logout_query_arg") and req.get_query_arg(conf["logout_query_arg"]) is not None:
+            return True
+        if conf.get("logout_uri_suffix") and req.get_path().endswith(conf["logout_uri_suffix"]):
+            return True
+        if conf.get("logout_post_arg") and req.get_method() == "POST":
+            body, _, _ = await req.get_body()
+            if isinstance(body, dict) and conf["logout_post_arg"] in body:
+                return True
+        return False
+
+    async def _logout(self) -> NoReturn:
+        conf = self.conf
+        session = self.session
+        tokens = session.data.get("tokens", {}) if session else {}
+        if session is not None and conf["logout_revoke"] and self.client and self.metadata:
+            endpoint = self.metadata.revocation_endpoint
+            if endpoint:
+                for kind, enabled in (
+                    ("refresh_token", conf["logout_revoke_refresh_token"]),
+                    ("access_token", conf["logout_revoke_access_token"]),
+                ):
+                    if enabled and tokens.get(kind):
+                        try:
+                            await self.client.oauth.revoke(endpoint, tokens[kind], kind)
+                        except OIDCError as exc:
+                            self.kong.log.warn("openid-connect: revocation failed: ", exc.reason)
+        assert self.session_manager is not None
+        self.set_cookies.extend(await self.session_manager.destroy(session, self.cookies, secure=self._secure()))
+        target = self.p.per_client("logout_redirect_uri", self.client)
+        # A configured logout_redirect_uri wins over discovery's end_session_endpoint: Cognito's discovery
+        # advertises its proprietary /logout, which refuses RP-initiated logout parameters.
+        if target:
+            self._redirect(str(target))
+        end_session = self.metadata.end_session_endpoint if self.metadata else None
+        if end_session:
+            params: dict[str, str] = {}
+            if tokens.get("id_token"):
+                params["id_token_hint"] = tokens["id_token"]
+            if self.client:
+                params["client_id"] = self.client.client_id
+            self._redirect(authorization_url(end_session, params) if params else end_session)
+        self._exit(204, None, dict(_NO_CACHE))
+
+    # -- authentication ----------------------------------------------------------------------------------------
+    async def _authenticate(self, methods: set[str]) -> None:
+        if self.session is not None:
+            self.auth_method = "session"
+            self.tokens = dict(self.session.data.get("tokens") or {})
+            self.id_claims = self.session.data.get("id_claims")
+            await self._ensure_fresh()
+            if self.conf["reverify"]:
+                await self._verify_tokens(nonce=None)
+            return
+        bearer = await self._find_bearer() if any(m in methods for m in _TOKEN_METHODS) else None
+        if bearer is not None:
+            self.bearer_presented = True
+            await self._authenticate_bearer(bearer, methods)
+            return
+        if "refresh_token" in methods and self.conf.get("refresh_token_param_name"):
+            refresh = await self._find_arg(self.conf["refresh_token_param_name"], self.conf["refresh_token_param_type"])
+            if refresh:
+                await self._grant({"grant_type": "refresh_token", "refresh_token": refresh}, "refresh_token")
+                return
+        if (
+            "password" in methods or "client_credentials" in methods
+        ) and await self._try_password_or_client_credentials(methods):
+            return
+        if "authorization_code" in methods:
+            await self._authorization_code()
+            return
+        raise _Deny(401, "no suitable authorization credentials were provided")
+
+    async def _find_arg(self, name: str, places: list[str]) -> str | None:
+        req = self.kong.request
+        if "header" in places:
+            value = req.get_header(name)
+            if value:
+                return value.removeprefix("Bearer ").strip()
+        if "query" in places:
+            value = req.get_query_arg(name)
+            if value:
+                return value
+        if "body" in places and req.get_method() in ("POST", "PUT", "PATCH"):
+            body, _, _ = await req.get_body()
+            if isinstance(body, dict) and isinstance(body.get(name), str):
+                return str(body[name])
+        return None
+
+    async def _find_bearer(self) -> str | None:
+        req, places = self.kong.request, self.conf["bearer_token_param_type"]
+        if "header" in places:
+            authorization = req.get_header("authorization")
+            if authorization:
+                scheme, _, value = authorization.partition(" ")
+                if scheme.lower() == "bearer" and value.strip():
+                    return value.strip()
+            for name in ("access-token", "x-access-token"):
+                extra = req.get_header(name)
+                if extra:
+                    return extra.strip()
+        if "query" in places:
+            in_query = req.get_query_arg("access_token")
+            if in_query:
+                return in_query
+        if "body" in places and req.get_method() in ("POST", "PUT", "PATCH"):
+            body, _, _ = await req.get_body()
+            if isinstance(body, dict) and isinstance(body.get("access_token"), str):
+                return str(body["access_token"])
+        if "cookie" in places and self.conf.get("bearer_token_cookie_name"):
+            return self.cookies.get(self.conf["bearer_token_cookie_name"]) or None
+        return None
+
+    async def _authenticate_bearer(self, token: str, methods: set[str]) -> None:
+        assert self.metadata is not None
+        reasons: list[str] = []
+        if "bearer" in methods and _is_jwt(token):
+            try:
+                verified = await self.p.verifier(self.metadata).verify(token)
+                claims = check_access_token(
+                    verified, issuers=self.p.issuers(self.metadata), leeway=float(self.conf["leeway"])
+                )
+            except TokenError as exc:
+                reasons.append(exc.reason)
+            else:
+                self.tokens = {"access_token": token, "expires_at": claims.get("exp")}
+                self.access_claims = claims
+                self.auth_method = "bearer"
+                if self.conf["introspect_jwt_tokens"]:
+                    await self._introspect(token)
+                return
+        if "introspection" in methods and self.metadata.introspection_endpoint and self.client:
+            try:
+                await self._introspect(token)
+            except TokenError as exc:
+                reasons.append(exc.reason)
+            else:
+                self.tokens = {"access_token": token, "expires_at": (self.introspection or {}).get("exp")}
+                self.auth_method = "introspection"
+                return
+        if "userinfo" in methods and self.metadata.userinfo_endpoint and self.client:
+            try:
+                self.userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, token)
+            except TokenError as exc:
+                reasons.append(exc.reason)
+            else:
+                self.tokens = {"access_token": token}
+                self.auth_method = "userinfo"
+                return
+        raise _Deny(401, "; ".join(reasons) or "bearer token could not be verified")
+
+    async def _introspect(self, token: str) -> None:
+        assert self.metadata is not None
+        if not self.metadata.introspection_endpoint or not self.client:
+            raise TokenError("no introspection endpoint")
+        result = await self.client.oauth.introspect(
+            self.metadata.introspection_endpoint, token, self.conf.get("introspection_hint")
+        )
+        if self.conf["introspection_check_active"] and result.get("active") is not True:
+            raise TokenError("token is not active")
+        self.introspection = result
+
+    async def _try_password_or_client_credentials(self, methods: set[str]) -> bool:
+        req = self.kong.request
+        authorization = req.get_header("authorization") or ""
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "basic" and value:
+            try:
+                user, _, password = base64.b64decode(value).decode().partition(":")
+            except (ValueError, UnicodeDecodeError):
+                raise _Deny(401, "malformed basic credentials") from None
+            if "password" in methods:
+                await self._grant({"grant_type": "password", "username": user, "password": password}, "password")
+                return True
+            await self._grant(
+                {"grant_type": "client_credentials", "client_id": user, "client_secret": password},
+                "client_credentials",
+            )
+            return True
+        if "password" in methods:
+            found_user = await self._find_arg("username", self.conf["password_param_type"])
+            found_password = await self._find_arg("password", self.conf["password_param_type"])
+            if found_user and found_password:
+                form = {"grant_type": "password", "username": found_user, "password": found_password}
+                await self._grant(form, "password")
+                return True
+        return False
+
+    async def _grant(self, form: dict[str, str], method: str) -> None:
+        assert self.metadata is not None
+        if not self.metadata.token_endpoint or not self.client:
+            raise _Deny(401, "no token endpoint or client configured")
+        scopes = self.conf.get("scopes") or []
+        if scopes and "scope" not in form and method != "refresh_token":
+            form["scope"] = " ".join(scopes)
+        try:
+            response = await self.client.oauth.token(self.metadata.token_endpoint, form)
+        except TokenError as exc:
+            raise _Deny(401, exc.reason) from exc
+        self._store_tokens(response)
+        self.auth_method = method
+        await self._verify_tokens(nonce=None)
+
+    def _store_tokens(self, response: TokenResponse, *, keep: dict[str, Any] | None = None) -> None:
+        tokens: dict[str, Any] = {"access_token": response.access_token, "token_type": response.token_type}
+        previous = keep or {}
+        tokens["id_token"] = response.id_token or previous.get("id_token")
+        # Cognito answers a refresh without a new refresh token: keep the one we have.
+        tokens["refresh_token"] = response.refresh_token or previous.get("refresh_token")
+        if response.expires_in is not None:
+            tokens["expires_at"] = time.time() + response.expires_in
+        self.tokens = {k: v for k, v in tokens.items() if v is not None}
+
+    async def _verify_tokens(self, *, nonce: str | None) -> None:
+        assert self.metadata is not None
+        verifier = self.p.verifier(self.metadata)
+        issuers = self.p.issuers(self.metadata)
+        leeway = float(self.conf["leeway"])
+        id_token = self.tokens.get("id_token")
+        try:
+            if id_token and self.conf["verify_signature"]:
+                verified = await verifier.verify(id_token)
+                self.id_claims = check_id_token(
+                    verified,
+                    issuers=issuers,
+                    client_ids=self.p.client_ids,
+                    nonce=nonce if self.conf["verify_nonce"] else None,
+                    access_token=self.tokens.get("access_token"),
+                    max_age=float(self.conf["max_age"]) if self.conf.get("max_age") else None,
+                    leeway=leeway,
+                )
+            access = self.tokens.get("access_token")
+            if access and _is_jwt(access):
+                verified = await verifier.verify(access)
+                self.access_claims = check_access_token(verified, issuers=issuers, leeway=leeway)
+                if "expires_at" not in self.tokens and "exp" in self.access_claims:
+                    self.tokens["expires_at"] = self.access_claims["exp"]
+        except TokenError as exc:
+            raise _Deny(401, exc.reason) from exc
+
+    async def _ensure_fresh(self) -> None:
+        expires_at = self.tokens.get("expires_at")
+        if not isinstance(expires_at, int | float):
+            return
+        leeway = float(self.conf["leeway"])
+        refresh = self.tokens.get("refresh_token")
+        now = time.time()
+        if refresh and self.conf["refresh_tokens"]:
+            if now < expires_at - leeway:
+                return
+        elif now < expires_at + leeway:
+            return
+        if not refresh or not self.conf["refresh_tokens"]:
+            raise _Deny(401, "access token expired")
+        assert self.metadata is not None and self.client is not None
+        if not self.metadata.token_endpoint:
+            raise _Deny(401, "access token expired and no token endpoint")
+        try:
+            response = await self.client.oauth.token(
+                self.metadata.token_endpoint, {"grant_type": "refresh_token", "refresh_token": refresh}
+            )
+        except TokenError as exc:
+            if now < expires_at:
+                return  # early refresh failed but the token still works: use it, do not save
+            raise _Deny(401, "refreshing the access token failed: " + exc.reason) from exc
+        self._store_tokens(response, keep=self.tokens)
+        await self._verify_tokens(nonce=None)
+        if self.session is not None:
+            self.session.data["tokens"] = self.tokens
+            self.session.data["id_claims"] = self.id_claims
+
+    # -- authorization code flow -------------------------------------------------------------------------------
+    async def _callback_params(self) -> dict[str, list[str]]:
+        req = self.kong.request
+        params: dict[str, list[str]] = {}
+        for name, value in parse_qsl(req.get_raw_query(), keep_blank_values=True):
+            params.setdefault(name, []).append(value)
+        if self.conf["response_mode"] == "form_post" and req.get_method() == "POST":
+            body, _, _ = await req.get_body()
+            if isinstance(body, dict):
+                for name, value in body.items():
+                    values = value if isinstance(value, list) else [value]
+                    params.setdefault(name, []).extend(str(v) for v in values)
+        return params
+
+    async def _authorization_code(self) -> None:
+        assert self.metadata is not None
+        secret = self._session_secret()
+        codec = self.p.authorization_cookie(secret)
+        name = self.conf["authorization_cookie_name"]
+        stored = codec.open(self.cookies[name], name) if name in self.cookies else None
+        params = await self._callback_params()
+        if isinstance(stored, dict) and time.time() - float(stored.get("t", 0)) > float(
+            self.conf["authorization_cookie_lifetime"]
+        ):
+            stored = None
+        if isinstance(stored, dict) and params.get("state"):
+            for key in ("state", "code", "error", "iss"):
+                if len(params.get(key, [])) > 1:
+                    raise _Deny(401, f"duplicate {key} parameter in callback")
+            if params["state"][0] == stored.get("state"):
+                self.set_cookies.append(self._authorization_cookie_header("", max_age=0))
+                if params.get("error") or not params.get("code"):
+                    raise _Deny(401, "authorization failed at the provider")
+                if params.get("iss") and params["iss"][0] != self.metadata.issuer:
+                    raise _Deny(401, "callback iss does not match the provider")
+                await self._redeem(params["code"][0], stored)
+                return
+        await self._start_authorization(stored if isinstance(stored, dict) else None)
+
+    async def _redeem(self, code: str, stored: dict[str, Any]) -> None:
+        assert self.metadata is not None
+        if not self.metadata.token_endpoint or not self.client:
+            raise _Deny(401, "no token endpoint or client configured")
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": str(stored["redirect_uri"])}
+        if stored.get("verifier"):
+            form["code_verifier"] = str(stored["verifier"])
+        try:
+            response = await self.client.oauth.token(self.metadata.token_endpoint, form)
+        except TokenError as exc:
+            raise _Deny(401, exc.reason) from exc
+        self._store_tokens(response)
+        self.auth_method = "authorization_code"
+        await self._verify_tokens(nonce=str(stored.get("nonce")))
+        self.callback_target = str(stored.get("uri") or "")
+        # Kong removes the callback arguments before proxying the callback request upstream.
+        kept = [(k, v) for k, v in parse_qsl(self.kong.request.get_raw_query(), keep_blank_values=True)]
+        kept = [(k, v) for k, v in kept if k not in ("code", "state", "session_state", "iss")]
+        self.kong.service.request.set_raw_query(urlencode(kept))
+
+    def _is_navigation(self) -> bool:
+        req = self.kong.request
+        if req.get_method() not in ("GET", "HEAD"):
+            return False
+        if (req.get_header("x-requested-with") or "").lower() == "xmlhttprequest":
+            return False
+        mode = req.get_header("sec-fetch-mode")
+        if mode is not None:
+            return mode == "navigate"
+        accept = req.get_header("accept") or ""
+        return "text/html" in accept or accept in ("", "*/*")
+
+    async def _start_authorization(self, previous: dict[str, Any] | None) -> NoReturn:
+        assert self.metadata is not None
+        if not self._is_navigation():
+            raise _Deny(401, "login required")
+        if not self.metadata.authorization_endpoint or not self.client:
+            raise _Deny(401, "no authorization endpoint or client configured")
+        conf = self.conf
+        req = self.kong.request
+        use_pkce = conf.get("require_proof_key_for_code_exchange") is not False
+        state = previous["state"] if previous else new_state()
+        nonce = previous["nonce"] if previous else new_nonce()
+        verifier = previous.get("verifier") if previous else (new_verifier() if use_pkce else None)
+        redirect_uri = self._redirect_uri()
+        params: dict[str, str] = {
+            "response_type": " ".join(conf["response_type"]),
+            "client_id": self.client.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(conf["scopes"]),
+            "state": state,
+            "nonce": nonce,
+        }
+        if verifier:
+            params["code_challenge"] = challenge_s256(str(verifier))
+            params["code_challenge_method"] = "S256"
+        if conf["response_mode"] != "query":
+            params["response_mode"] = conf["response_mode"]
+        if conf.get("audience"):
+            params["audience"] = " ".join(conf["audience"])
+        if conf.get("max_age") is not None:
+            params["max_age"] = str(int(conf["max_age"]))
+        for name, value in zip(
+            conf.get("authorization_query_args_names") or [],
+            conf.get("authorization_query_args_values") or [],
+            strict=False,
+        ):
+            params.setdefault(name, value)
+        for name in conf.get("authorization_query_args_client") or []:
+            value = req.get_query_arg(name)
+            if value is not None:
+                params.setdefault(name, value)
+        original = req.get_path_with_query() if conf["preserve_query_args"] else req.get_path()
+        stored = {
+            "state": state,
+            "nonce": nonce,
+            "verifier": verifier,
+            "redirect_uri": redirect_uri,
+            "uri": original,
+            "client": self.client.index,
+            "t": time.time(),
+        }
+        secret = self._session_secret()
+        sealed = self.p.authorization_cookie(secret).seal(stored, conf["authorization_cookie_name"])
+        self.set_cookies.append(
+            self._authorization_cookie_header(sealed, max_age=int(conf["authorization_cookie_lifetime"]))
+        )
+        self._redirect(authorization_url(self.metadata.authorization_endpoint, params))
+
+    def _authorization_cookie_header(self, value: str, *, max_age: int) -> str:
+        conf = self.conf
+        parts = [f"{conf['authorization_cookie_name']}={value}", f"Path={conf['authorization_cookie_path']}"]
+        if conf.get("authorization_cookie_domain"):
+            parts.append(f"Domain={conf['authorization_cookie_domain']}")
+        parts.append(f"Max-Age={max_age}")
+        same_site = conf["authorization_cookie_samesite"]
+        if same_site not in ("off", "Default"):
+            parts.append(f"SameSite={same_site}")
+        secure = conf.get("authorization_cookie_secure")
+        if secure or (secure is None and self._secure()):
+            parts.append("Secure")
+        if conf["authorization_cookie_httponly"]:
+            parts.append("HttpOnly")
+        return "; ".join(parts)
+
+    # -- authorization checks ----------------------------------------------------------------------------------
+    def _claim_sources(self) -> list[dict[str, Any]]:
+        return [c for c in (self.introspection, self.access_claims, self.id_claims) if c]
+
+    def _claim(self, path: list[str], sources: list[dict[str, Any]] | None = None) -> Any:
+        for claims in sources if sources is not None else self._claim_sources():
+            value = claim_at(claims, path)
+            if value is not None:
+                return value
+        return None
+
+    def _authorize(self) -> None:
+        conf = self.conf
+        for required, claim in (
+            ("scopes_required", "scopes_claim"),
+            ("audience_required", "audience_claim"),
+            ("groups_required", "groups_claim"),
+            ("roles_required", "roles_claim"),
+        ):
+            needed = conf.get(required)
+            if needed and not requirement_met(needed, _values(self._claim(conf[claim]))):
+                raise _Deny(403, f"{required.removesuffix('_required')} requirement not met")
+        if conf.get("domains") and self._claim(["hd"]) not in conf["domains"]:
+            raise _Deny(401, "hd claim is not an allowed domain")
+
+    # -- consumers -------------------------------------------------------------------------------------------------
+    async def _find_consumer(self, value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, str) or not value:
+            return None
+        consumers = self.kong.db("consumers")
+        for field in self.conf["consumer_by"]:
+            if field == "id":
+                row = await self.kong.cache.get(("consumers", "id", value), lambda: consumers.select(value))
+            else:
+                lookup = value.lower() if field == "username" and self.conf["by_username_ignore_case"] else value
+
+                async def load(f: str = field, v: str = lookup) -> Any:
+                    return await consumers.select_by(f, v)
+
+                row = await self.kong.cache.get(("consumers", field, lookup), load)
+            if row is not None:
+                return dict(row)
+        return None
+
+    async def _map_consumer(self) -> None:
+        conf = self.conf
+        consumer = None
+        if conf.get("consumer_claim"):
+            sources = [c for c in (self.introspection, self.id_claims, self.access_claims) if c]
+            if conf["search_user_info"]:
+                await self._load_userinfo()
+                if self.userinfo:
+                    sources.append(self.userinfo)
+            consumer = await self._find_consumer(self._claim(conf["consumer_claim"], sources))
+            if consumer is None and not conf["consumer_optional"]:
+                raise _Deny(403, "consumer was not found")
+        if consumer is not None:
+            self.kong.client.authenticate(consumer, {"id": consumer["id"], "consumer": {"id": consumer["id"]}})
+        else:
+            credential_id = self._claim(conf["credential_claim"])
+            credential = {"id": str(credential_id)} if credential_id is not None else None
+            self.kong.client.authenticate(None, credential)
+        groups_claim = conf.get("authenticated_groups_claim")
+        if groups_claim:
+            groups = _values(self._claim(groups_claim))
+            if groups:
+                self.kong.ctx.shared["authenticated_groups"] = groups
+                self.kong.service.request.set_header("X-Authenticated-Groups", ", ".join(groups))
+
+    async def _load_userinfo(self) -> None:
+        if self.userinfo is not None or not self.metadata or not self.metadata.userinfo_endpoint or not self.client:
+            return
+        access = self.tokens.get("access_token")
+        if access:
+            try:
+                self.userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, access)
+            except OIDCError as exc:
+                self.kong.log.warn("openid-connect: userinfo failed: ", exc.reason)
+
+    # -- failures ----------------------------------------------------------------------------------------------------
+    async def _deny(self, deny: _Deny) -> None:
+        conf = self.conf
+        self.kong.log.info("openid-connect: ", deny.status, " ", deny.reason)
+        if conf.get("anonymous") and deny.status in (401, 403):
+            await self._as_anonymous()
+            return
+        destroy = conf["unauthorized_destroy_session"] if deny.status == 401 else conf["forbidden_destroy_session"]
+        if destroy and self.session_manager is not None and (self.session is not None or self._has_session_cookie()):
+            self.set_cookies.extend(
+                await self.session_manager.destroy(self.session, self.cookies, secure=self._secure())
+            )
+        redirect_key = "unauthorized_redirect_uri" if deny.status == 401 else "forbidden_redirect_uri"
+        target = self.p.per_client(redirect_key, self.client)
+        if target:
+            self._redirect(str(target))
+        message = conf["unauthorized_error_message"] if deny.status == 401 else conf["forbidden_error_message"]
+        if conf["display_errors"]:
+            message = f"{message} ({deny.reason})"
+        challenge = f'Bearer realm="{self.p.realm()}"'
+        if self.bearer_presented and deny.status == 401:
+            challenge += ', error="invalid_token"'
+        elif deny.status == 403:
+            challenge += ', error="insufficient_scope"'
+        self._exit(deny.status, {"message": message}, {"WWW-Authenticate": challenge})
+
+    def _has_session_cookie(self) -> bool:
+        return self.conf["session_cookie_name"] in self.cookies
+
+    async def _as_anonymous(self) -> None:
+        ident = str(self.conf["anonymous"])
+        consumers = self.kong.db("consumers")
+        row = await consumers.select(ident)
+        if row is None:
+            row = await consumers.select_by("username", ident)
+        if row is None:
+            self.kong.log.err("openid-connect: anonymous consumer ", ident, " not found")
+            self._unexpected()
+        self.kong.ctx.shared["anonymous_consumer"] = True
+        self.kong.client.authenticate(dict(row), None)
+        self._emit_cookies()
+
+    # -- success -----------------------------------------------------------------------------------------------------
+    def _header(self, name: str | None, value: Any, *, upstream: bool) -> None:
+        if not name or value is None:
+            return
+        text = value if isinstance(value, str) else _encode_table(value)
+        lowered = name.lower()
+        if lowered in ("authorization:bearer", "authorization:basic"):
+            name, text = "Authorization", ("Bearer " if lowered.endswith("bearer") else "Basic ") + text
+        if upstream:
+            self.kong.service.request.set_header(name, text)
+        else:
+            self.kong.response.set_header(name, text)
+
+    def _set_headers(self) -> None:
+        conf = self.conf
+        values = {
+            "access_token": self.tokens.get("access_token"),
+            "id_token": self.tokens.get("id_token"),
+            "refresh_token": self.tokens.get("refresh_token"),
+            "introspection": self.introspection,
+            "user_info": self.userinfo,
+            "session_id": self.session.id if self.session else None,
+        }
+        for direction in ("upstream", "downstream"):
+            for item, value in values.items():
+                self._header(conf.get(f"{direction}_{item}_header"), value, upstream=direction == "upstream")
+            for claim, name in zip(
+                conf.get(f"{direction}_headers_claims") or [],
+                conf.get(f"{direction}_headers_names") or [],
+                strict=False,
+            ):
+                value = self._claim([claim])
+                if value is not None:
+                    text = (
+                        value
+                        if isinstance(value, str)
+                        else json.dumps(value)
+                        if isinstance(value, dict | list)
+                        else str(value)
+                    )
+                    self._header(name, text, upstream=direction == "upstream")
+        if conf["hide_credentials"] and self.bearer_presented:
+            self.kong.service.request.clear_header("Access-Token")
+            self.kong.service.request.clear_header("X-Access-Token")
+            if (conf.get("upstream_access_token_header") or "").lower() != "authorization:bearer":
+                self.kong.service.request.clear_header("Authorization")
+
+    async def _save_session(self) -> None:
+        conf = self.conf
+        if "session" not in conf["auth_methods"] or self.session_manager is None:
+            return
+        if self.auth_method in (conf.get("disable_session") or []) or self.auth_method in _TOKEN_METHODS:
+            return
+        session = self.session
+        if session is None:
+            session = self.session_manager.new()  # a fresh id at every login defeats session fixation
+        session.data["tokens"] = self.tokens
+        session.data["id_claims"] = self.id_claims
+        session.data["client"] = self.client.index if self.client else 0
+        self.set_cookies.extend(await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies))
+        self.session = session
+        # The upstream never sees our session cookie.
+        cookie_header = self.kong.request.get_header("cookie")
+        if cookie_header:
+            names = {conf["session_cookie_name"], conf["authorization_cookie_name"]}
+            kept = [
+                part.strip()
+                for part in cookie_header.split(";")
+                if part.strip()
+                and part.strip().split("=", 1)[0] not in names
+                and not part.strip().split("=", 1)[0].startswith(conf["session_cookie_name"] + "_")
+            ]
+            if kept:
+                self.kong.service.request.set_header("Cookie", "; ".join(kept))
+            else:
+                self.kong.service.request.clear_header("Cookie")
+
+    def _login_action(self) -> None:
+        conf = self.conf
+        if self.auth_method not in conf["login_methods"]:
+            return
+        action = conf["login_action"]
+        selected: dict[str, Any] = {}
+        for item in conf.get("login_tokens") or []:
+            if item == "tokens":
+                selected["tokens"] = self.tokens
+            elif item == "introspection":
+                selected["introspection"] = self.introspection
+            elif self.tokens.get(item):
+                selected[item] = self.tokens[item]
+        if action == "response":
+            if selected:
+                self._exit(200, selected, dict(_NO_CACHE))
+            self._exit(204, None, dict(_NO_CACHE))
+        target = self.p.per_client("login_redirect_uri", self.client)
+        if action == "redirect":
+            location = str(target) if target else same_origin_path(self.callback_target or "") or None
+            if location is None:
+                self.kong.log.notice("openid-connect: login_action redirect without a target; proxying")
+                return
+            if selected:
+                encoded = urlencode(
+                    {
+                        k: v if isinstance(v, str) else base64.urlsafe_b64encode(json.dumps(v).encode()).decode()
+                        for k, v in selected.items()
+                    }
+                )
+                joiner = "#" if conf["login_redirect_mode"] == "fragment" else ("&" if "?" in location else "?")
+                location = f"{location}{joiner}{encoded}"
+            self._redirect(location)
+        # login_action = upstream: after a browser callback, go back to the page that started the login
+        # (sekisho addition: Kong proxies the callback request itself).
+        original = same_origin_path(self.callback_target or "")
+        if original and self.kong.request.get_method() == "GET" and original != self.kong.request.get_path_with_query():
+            self._redirect(original)
+
+    def _emit_cookies(self) -> None:
+        for header in self.set_cookies:
+            self.kong.response.add_header("Set-Cookie", header)
+        self.set_cookies = []

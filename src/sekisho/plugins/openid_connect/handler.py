@@ -1,0 +1,62 @@
+"""`openid-connect`: Kong's OpenID Connect plugin, Cognito-ready, over the `sekisho.oidc` library."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from sekisho.oidc.session import RedisSessionStorage, SessionStorage
+from sekisho.pdk import PDK
+from sekisho.plugins.base import Plugin
+from sekisho.plugins.openid_connect.flow import AccessFlow
+from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
+from sekisho.plugins.openid_connect.schema import CONFIG
+from sekisho.schema import Record
+
+__all__ = ["Handler"]
+
+
+class Handler(Plugin[Prepared]):
+    NAME = "openid-connect"
+    PRIORITY = 1050
+    VERSION = "0.1.0"
+    CONFIG: ClassVar[Record] = CONFIG
+    NO_CONSUMER = True
+
+    def __init__(self) -> None:
+        self._pool = ProviderPool()
+        self._redis: dict[tuple[Any, ...], Any] = {}
+
+    def _session_storage(self, conf: Mapping[str, Any]) -> SessionStorage | None:
+        if conf["session_storage"] != "redis":
+            return None
+        key = (
+            conf["session_redis_host"],
+            conf["session_redis_port"],
+            conf.get("session_redis_username"),
+            conf.get("session_redis_password"),
+            conf["session_redis_ssl"],
+        )
+        client = self._redis.get(key)
+        if client is None:
+            import redis.asyncio as redis_asyncio  # only loaded by nodes that use Redis sessions
+
+            timeout = (conf.get("session_redis_connect_timeout") or 2000) / 1000.0
+            client = redis_asyncio.Redis(
+                host=conf["session_redis_host"],
+                port=conf["session_redis_port"],
+                username=conf.get("session_redis_username"),
+                password=conf.get("session_redis_password"),
+                ssl=conf["session_redis_ssl"],
+                ssl_cert_reqs="required" if conf["session_redis_ssl_verify"] else "none",
+                socket_connect_timeout=timeout,
+                socket_timeout=(conf.get("session_redis_read_timeout") or 2000) / 1000.0,
+            )
+            self._redis[key] = client
+        return RedisSessionStorage(client, prefix=conf["session_redis_prefix"])
+
+    def prepare(self, config: Mapping[str, Any]) -> Prepared:
+        return Prepared.build(config, self._pool, self._session_storage(config))
+
+    async def access(self, kong: PDK, conf: Prepared) -> None:
+        await AccessFlow(kong, conf).run()

@@ -1,0 +1,170 @@
+"""What an `openid-connect` configuration turns into once per snapshot: provider, clients, verifiers, cookies."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from sekisho.oidc.client import OAuthClient
+from sekisho.oidc.discovery import Provider, ProviderMetadata
+from sekisho.oidc.http import OutboundHttp
+from sekisho.oidc.jwks import ALG_KEY_TYPES
+from sekisho.oidc.session import CookieCodec, SessionManager, SessionOptions, SessionStorage
+from sekisho.oidc.tokens import HS_ALGS, TokenVerifier
+
+__all__ = ["ClientRegistration", "Prepared", "ProviderPool"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRegistration:
+    index: int
+    client_id: str
+    oauth: OAuthClient
+
+
+class ProviderPool:
+    """One `Provider` (metadata + keys cache) and HTTP client per distinct provider setting, per worker."""
+
+    def __init__(self) -> None:
+        self._http: dict[tuple[bool | str, float], OutboundHttp] = {}
+        self._providers: dict[tuple[Any, ...], Provider] = {}
+
+    def http(self, verify: bool | str, timeout: float) -> OutboundHttp:
+        key = (verify, timeout)
+        if key not in self._http:
+            self._http[key] = OutboundHttp(verify=verify, timeout=timeout)
+        return self._http[key]
+
+    def provider(self, conf: Mapping[str, Any], http: OutboundHttp) -> Provider:
+        overrides = {
+            name: conf.get(name)
+            for name in (
+                "authorization_endpoint",
+                "token_endpoint",
+                "introspection_endpoint",
+                "revocation_endpoint",
+                "userinfo_endpoint",
+                "end_session_endpoint",
+            )
+        }
+        key = (
+            conf["issuer"],
+            id(http),
+            float(conf["rediscovery_lifetime"]),
+            tuple(conf.get("extra_jwks_uris") or ()),
+            tuple(sorted((k, v or "") for k, v in overrides.items())),
+        )
+        if key not in self._providers:
+            self._providers[key] = Provider(
+                conf["issuer"],
+                http,
+                rediscovery_lifetime=float(conf["rediscovery_lifetime"]),
+                extra_jwks_uris=list(conf.get("extra_jwks_uris") or ()),
+                overrides=overrides,
+            )
+        return self._providers[key]
+
+    async def close(self) -> None:
+        for http in self._http.values():
+            await http.close()
+
+
+def _per_client(values: Any, index: int) -> Any:
+    """Kong's per-client arrays: element `index`, else the first, else None."""
+    if not values:
+        return None
+    return values[index] if index < len(values) else values[0]
+
+
+@dataclass(slots=True)
+class Prepared:
+    conf: Mapping[str, Any]
+    provider: Provider
+    clients: list[ClientRegistration]
+    session_storage: SessionStorage | None
+    _verifier: TokenVerifier | None = None
+    _sessions: dict[bytes, SessionManager] = field(default_factory=dict)
+    _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, conf: Mapping[str, Any], pool: ProviderPool, session_storage: SessionStorage | None) -> Prepared:
+        verify: bool | str = conf["ssl_verify"]
+        if verify and conf.get("ssl_ca_bundle"):
+            verify = str(conf["ssl_ca_bundle"])
+        http = pool.http(verify, float(conf["timeout"]) / 1000.0)
+        provider = pool.provider(conf, http)
+        clients: list[ClientRegistration] = []
+        for index, client_id in enumerate(conf.get("client_id") or []):
+            secret = _per_client(conf.get("client_secret"), index)
+            auth = conf.get("token_endpoint_auth_method") or _per_client(conf.get("client_auth"), index)
+            if auth not in (None, "none", "client_secret_basic", "client_secret_post"):
+                auth = None  # jwt-based client auth is not implemented; schema refuses the keys it needs
+            clients.append(
+                ClientRegistration(
+                    index, client_id, OAuthClient(http, client_id=client_id, client_secret=secret, auth=auth)
+                )
+            )
+        return cls(conf=conf, provider=provider, clients=clients, session_storage=session_storage)
+
+    # -- per-client values ------------------------------------------------------------------------------
+    def per_client(self, name: str, client: ClientRegistration | None) -> Any:
+        return _per_client(self.conf.get(name), client.index if client else 0)
+
+    @property
+    def client_ids(self) -> list[str]:
+        return [c.client_id for c in self.clients]
+
+    # -- verification -------------------------------------------------------------------------------------
+    def verifier(self, metadata: ProviderMetadata) -> TokenVerifier:
+        if self._verifier is None:
+            advertised = [a for a in metadata.id_token_signing_alg_values_supported if a in ALG_KEY_TYPES]
+            algs = set(advertised or ["RS256"])
+            secrets: list[str] = []
+            if self.conf["enable_hs_signatures"]:
+                secrets = [s for s in (self.conf.get("client_secret") or []) if s]
+                if secrets:
+                    algs |= HS_ALGS
+            self._verifier = TokenVerifier(self.provider.keys, allowed_algs=algs, hs_secrets=secrets)
+        return self._verifier
+
+    def issuers(self, metadata: ProviderMetadata) -> list[str]:
+        return [metadata.issuer, *(self.conf.get("issuers_allowed") or [])]
+
+    def realm(self) -> str:
+        return urlsplit(self.conf["issuer"]).hostname or "kong"
+
+    # -- cookies ------------------------------------------------------------------------------------------
+    def sessions(self, secret: bytes) -> SessionManager:
+        manager = self._sessions.get(secret)
+        if manager is None:
+            c = self.conf
+            options = SessionOptions(
+                cookie_name=c["session_cookie_name"],
+                path=c["session_cookie_path"],
+                domain=c.get("session_cookie_domain"),
+                same_site=c["session_cookie_samesite"],
+                secure=c.get("session_cookie_secure"),
+                http_only=c["session_cookie_httponly"],
+                rolling_timeout=float(c["session_cookie_lifetime"]),
+                idling_timeout=float(c["session_cookie_idletime"]) if c.get("session_cookie_idletime") else None,
+                absolute_timeout=float(c["session_absolute_timeout"]) if c.get("session_absolute_timeout") else None,
+                max_chunk_size=int(c["session_cookie_maxsize"]),
+            )
+            manager = SessionManager(CookieCodec(secret), options, self.session_storage)
+            self._sessions[secret] = manager
+        return manager
+
+    def authorization_cookie(self, secret: bytes) -> CookieCodec:
+        codec = self._auth_codecs.get(secret)
+        if codec is None:
+            codec = CookieCodec(secret, purpose=b"sekisho-authorization")
+            self._auth_codecs[secret] = codec
+        return codec
+
+    def secret_purpose(self) -> str:
+        """Sessions of plugin instances pointing at the same issuer share a derived secret, like Kong's
+        secret stored per issuer."""
+        return "openid-connect:" + hashlib.sha256(self.conf["issuer"].encode()).hexdigest()
