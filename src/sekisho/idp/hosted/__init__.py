@@ -1,0 +1,1 @@
+"""The hosted UI pages and the browser-facing OAuth2 endpoints of a domain."""

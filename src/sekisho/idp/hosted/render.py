@@ -1,0 +1,30 @@
+"""Jinja2 rendering of the hosted pages (autoescaped, no external assets)."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import jinja2
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+__all__ = ["render"]
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("sekisho.idp", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+    )
+
+
+def render(request: Request, template: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    html = _environment().get_template(template).render(**context)
+    response = HTMLResponse(html, status_code=status)
+    response.headers["cache-control"] = "no-store"
+    response.headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *"
+    response.headers["x-frame-options"] = "DENY"
+    return response

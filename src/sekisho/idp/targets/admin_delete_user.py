@@ -1,0 +1,15 @@
+"""AdminDeleteUser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sekisho.idp.services import Services
+from sekisho.idp.targets._common import Request, require_str
+
+
+async def admin_delete_user(svc: Services, req: Request) -> dict[str, Any]:
+    pool = await svc.repo.pool(require_str(req, "UserPoolId", max_length=55))
+    user = await svc.repo.require_user(pool, require_str(req, "Username", max_length=128))
+    await svc.repo.delete_user(pool, user)
+    return {}

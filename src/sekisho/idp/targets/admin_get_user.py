@@ -1,0 +1,15 @@
+"""AdminGetUser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sekisho.idp.services import Services
+from sekisho.idp.targets._common import Request, require_str
+from sekisho.idp.targets._users import user_view
+
+
+async def admin_get_user(svc: Services, req: Request) -> dict[str, Any]:
+    pool = await svc.repo.pool(require_str(req, "UserPoolId", max_length=55))
+    user = await svc.repo.require_user(pool, require_str(req, "Username", max_length=128))
+    return user_view(user, attributes_name="UserAttributes")

@@ -1,0 +1,17 @@
+"""AdminRemoveUserFromGroup."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sekisho.idp.services import Services
+from sekisho.idp.targets._common import Request, require_str
+
+
+async def admin_remove_user_from_group(svc: Services, req: Request) -> dict[str, Any]:
+    pool = await svc.repo.pool(require_str(req, "UserPoolId", max_length=55))
+    user = await svc.repo.require_user(pool, require_str(req, "Username", max_length=128))
+    group = await svc.repo.group(pool["Id"], require_str(req, "GroupName", max_length=128))
+    user["_groups"] = [g for g in user.get("_groups") or [] if g != group["GroupName"]]
+    await svc.repo.save_user(pool, user)
+    return {}
