@@ -79,6 +79,8 @@ class CompiledRoute:
     base_path: str = "/"
     sort_key: tuple[Any, ...] = field(default=())
     rank: int = 0
+    #: Position of this entry's category (which fields it matches on) in precedence order.
+    category: int = 0
 
     @property
     def has_hosts(self) -> bool:
@@ -206,6 +208,8 @@ def compile_route(route: Row, service: Row | None, order: int) -> list[CompiledR
                 wildcards.append((_wildcard_regex(lowered, has_port), host))
             else:
                 plain[lowered] = host
+                if lowered.startswith("[") and lowered.endswith("]"):
+                    plain[lowered[1:-1]] = host  # a bracketed IPv6 literal also matches its bare form
         base.plain_hosts = plain
         base.wildcard_hosts = tuple(wildcards)
         if not wildcards:

@@ -80,13 +80,16 @@ class HostIndex:
         self._odd_wildcards.freeze()
         self._hostless.freeze()
 
-    def collect(self, host: str | None, host_no_port: str, path: str, out: list[CompiledRoute]) -> None:
+    def collect(
+        self, host: str | None, host_no_port: str, path: str, out: list[CompiledRoute], with_port: list[CompiledRoute]
+    ) -> None:
+        """Add candidates to `out`; those filed under the request's explicit `host:port` go to `with_port`."""
         if host is not None:
             exact = self._exact
             if exact:
                 group = exact.get(host)
                 if group is not None:
-                    group.collect(path, out)
+                    group.collect(path, with_port if host_no_port != host else out)
                 if host_no_port != host:
                     group = exact.get(host_no_port)
                     if group is not None:

@@ -11,8 +11,14 @@ Precedence: routes (one entry per path) are ordered once at build time by Kong's
 fields first, equal counts ordered by field weight host > header > path > method > sni; then a wildcard
 host with a port, plain hosts only, a regex path (these three compared as one bit set), more headers,
 higher `regex_priority` (regex paths only), longer prefix path, older `created_at`, input order. A
-request is answered by the first entry in that order that matches in full; indexes only narrow the
-entries worth testing. Decisions are memoized in an LRU keyed by every input the router reads.
+request is answered by the first entry in that order that matches in full, except that inside a
+category a route host equal to the request's explicit `host:port` is tried first (as Kong's host
+index does). Indexes only narrow the entries worth testing. Decisions are memoized in an LRU keyed by
+every input the router reads.
+
+Hosts compare case-insensitively. A route host without a port matches any port; one with a port
+matches only a Host header carrying that port. A Host without a port is taken to carry the scheme's
+default port when testing wildcard hosts with a port (`*.example.com:443`).
 """
 
 from __future__ import annotations
@@ -62,8 +68,10 @@ class Router:
         entries.sort(key=lambda entry: entry.sort_key)
         index = HostIndex()
         header_names: set[str] = set()
+        categories: dict[tuple[object, ...], int] = {}
         for rank, entry in enumerate(entries):
             entry.rank = rank
+            entry.category = categories.setdefault(entry.sort_key[:2], len(categories))
             index.add(entry)
             header_names.update(rule.name for rule in entry.header_rules)
         index.freeze()
@@ -148,11 +156,14 @@ class Router:
         else:
             host_no_port = host_with_port = ""
         candidates: list[CompiledRoute] = []
-        self._index.collect(lowered_host, host_no_port, normalized, candidates)
-        if not candidates:
-            return None
-        if len(candidates) > 1:
+        port_specific: list[CompiledRoute] = []
+        self._index.collect(lowered_host, host_no_port, normalized, candidates, port_specific)
+        if port_specific:
+            candidates = _port_specific_first(port_specific, candidates)
+        elif len(candidates) > 1:
             candidates.sort(key=_rank)
+        elif not candidates:
+            return None
         request = RequestView(
             method=method,
             host=lowered_host,
@@ -172,6 +183,15 @@ class Router:
 
 def _rank(entry: CompiledRoute) -> int:
     return entry.rank
+
+
+def _port_specific_first(port_specific: list[CompiledRoute], others: list[CompiledRoute]) -> list[CompiledRoute]:
+    # Kong tries routes filed under the request's exact `host:port` before the rest of their category,
+    # so `example.com:8000` beats an otherwise equal `example.com` for a request to port 8000.
+    preferred = {id(entry) for entry in port_specific}
+    merged = port_specific + others
+    merged.sort(key=lambda entry: (entry.category, id(entry) not in preferred, entry.rank))
+    return merged
 
 
 def _service_of(route: Row, services: Mapping[str, Row]) -> Row | None:

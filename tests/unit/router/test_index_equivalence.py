@@ -50,11 +50,15 @@ def _scan(router: Router, method: str, host: str | None, path: str, headers: dic
         sni=None,
         headers={k: (v.lower(),) for k, v in headers.items()},
     )
-    for entry in router._entries:
-        found = entry.match(view)
-        if found is not None:
-            return found
-    return None
+    explicit_port = lowered is not None and no_port != lowered
+
+    def precedence(entry: Any) -> tuple[int, bool, int]:
+        port_specific = explicit_port and entry.plain_hosts is not None and lowered in entry.plain_hosts
+        return (entry.category, not port_specific, entry.rank)
+
+    matches = [(precedence(e), e.match(view)) for e in router._entries]
+    found = [(key, m) for key, m in matches if m is not None]
+    return min(found, key=lambda pair: pair[0])[1] if found else None
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
