@@ -623,7 +623,9 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, ListenSpec):
         return str(value)
     if isinstance(value, LogTarget):
-        return "off" if value.path is None else f"{value.path} {value.fmt}"
+        if value.path is None:
+            return "off"
+        return value.path if value.fmt == "combined" else f"{value.path} {value.fmt}"
     if isinstance(value, Path):
         return str(value)
     return value

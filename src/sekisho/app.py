@@ -1,0 +1,374 @@
+"""The composition root: turns a `NodeConfig` into a running store, runtime, proxy and Admin API.
+
+Nothing else in sekisho wires modules together. Process roles:
+- `all`: one process serves everything (`nginx_worker_processes = 1`);
+- `supervisor`: the only writer; serves the Admin API and starts the workers (N > 1);
+- `worker`: opens its own read-only view of the database and serves the proxy listeners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import logging
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sekisho import KONG_COMPAT_VERSION, __version__
+from sekisho.config import NodeConfig
+from sekisho.entities import EntityRegistry
+from sekisho.errors import ConfigError
+from sekisho.logs import AccessLog
+from sekisho.node.prefix import PreparedPrefix
+from sekisho.node.sockets import BoundListener
+from sekisho.plugins import registry as plugin_registry
+from sekisho.store.base import ChangeEvent, Database, Row
+from sekisho.utils.tls import server_ssl_context
+
+__all__ = [
+    "NodeParts",
+    "ProxyHandle",
+    "build_parts",
+    "load_startup_declarative",
+    "proxy_settings",
+    "serve_admin",
+    "start_proxy",
+]
+
+log = logging.getLogger("sekisho.node")
+
+
+@dataclass(slots=True)
+class NodeParts:
+    """What every process role builds first: plugins, entity schemas, the database."""
+
+    config: NodeConfig
+    prepared: PreparedPrefix
+    plugins: plugin_registry.PluginRegistry
+    registry: EntityRegistry
+    db: Database
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def node_id(self) -> str:
+        return self.prepared.node_id
+
+    async def all_rows(self) -> dict[str, list[Row]]:
+        return {name: await self.db.all(name) for name in self.registry.names()}
+
+
+def build_parts(config: NodeConfig, prepared: PreparedPrefix, *, worker: bool = False) -> NodeParts:
+    plugins = plugin_registry.PluginRegistry.load(config.plugins)
+    registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
+    from sekisho.store.factory import open_database
+
+    strategy = config.database
+    if worker and strategy == "off":
+        strategy = "off"  # workers get the whole configuration from the supervisor
+    db = open_database(
+        strategy,
+        registry=registry,
+        node_id=prepared.node_id,
+        sqlite_path=str(config.sqlite_file) if strategy == "sqlite" else None,
+        pg_params=_asyncpg_params(config) if strategy == "postgres" else None,
+    )
+    return NodeParts(config, prepared, plugins, registry, db)
+
+
+def _asyncpg_params(config: NodeConfig) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "host": config.pg_host,
+        "port": config.pg_port,
+        "user": config.pg_user,
+        "database": config.pg_database,
+        "timeout": config.pg_timeout / 1000.0,
+        "max_size": config.pg_pool_size,
+        "min_size": 1,
+    }
+    if config.pg_password:
+        params["password"] = config.pg_password
+    if config.pg_ssl:
+        context = ssl.create_default_context()
+        if not config.pg_ssl_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        params["ssl"] = context
+    if config.pg_schema:
+        params["server_settings"] = {"search_path": config.pg_schema}
+    return params
+
+
+async def load_startup_declarative(config: NodeConfig, parts: NodeParts) -> int:
+    """DB-less: load `declarative_config` (file) or `declarative_config_string`; returns the entity count."""
+    if config.database != "off":
+        return 0
+    text: str | None = None
+    source = "declarative_config_string"
+    if config.declarative_config:
+        source = "declarative_config"
+        try:
+            text = await asyncio.to_thread(Path(config.declarative_config).read_text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                "declarative_config", f"cannot read {config.declarative_config}: {exc.strerror}"
+            ) from None
+    elif config.declarative_config_string:
+        text = config.declarative_config_string
+    if text is None:
+        return 0
+    from sekisho.errors import DeclarativeError
+    from sekisho.store import declarative
+
+    try:
+        parsed = await declarative.parse_document(text, parts.registry)
+    except DeclarativeError as exc:
+        raise ConfigError(source, exc.message) from None
+    await parts.db.load_declarative(parsed.entities)
+    parts.extra["declarative_hash"] = parsed.config_hash
+    return sum(len(rows) for rows in parsed.entities.values())
+
+
+# -- proxy ----------------------------------------------------------------------------------------------
+def proxy_settings(config: NodeConfig, prepared: PreparedPrefix) -> Any:
+    from sekisho.proxy.settings import ProxySettings
+
+    cert = config.ssl_cert or str(prepared.default_cert)
+    key = config.ssl_cert_key or str(prepared.default_key)
+    return ProxySettings(
+        trusted_ips=config.trusted_ips,
+        real_ip_header=config.real_ip_header,
+        real_ip_recursive=config.real_ip_recursive,
+        headers=config.headers,
+        client_max_body_size=config.client_max_body_size,
+        client_body_buffer_size=config.client_body_buffer_size,
+        error_default_type=config.error_default_type,
+        default_cert_path=cert,
+        default_key_path=key,
+        node_id=prepared.node_id,
+        hostname=socket.gethostname(),
+        upstream_keepalive_pool_size=config.upstream_keepalive_pool_size,
+        upstream_keepalive_max_requests=config.upstream_keepalive_max_requests,
+        upstream_keepalive_idle_timeout=config.upstream_keepalive_idle_timeout,
+    )
+
+
+class ProxyHandle:
+    """A running proxy: its runtime (snapshot) and servers."""
+
+    def __init__(self, runtime: Any, servers: Sequence[Any]) -> None:
+        self.runtime = runtime
+        self.servers = list(servers)
+
+    async def reload(self) -> None:
+        await self.runtime.reload()
+
+    def invalidate(self, entity: str) -> None:
+        invalidate = getattr(self.runtime, "invalidate", None)
+        if invalidate is not None:
+            invalidate(entity)
+
+    async def close(self, drain_seconds: float) -> None:
+        for server in self.servers:
+            await _close_server(server, drain_seconds)
+
+
+async def _close_server(server: Any, drain_seconds: float) -> None:
+    for name in ("shutdown", "aclose", "close"):
+        method = getattr(server, name, None)
+        if method is None:
+            continue
+        try:
+            result = method(drain_seconds) if name == "shutdown" else method()
+        except TypeError:
+            result = method()
+        if asyncio.iscoroutine(result):
+            try:
+                await asyncio.wait_for(result, drain_seconds + 1)
+            except TimeoutError:
+                log.warning("proxy server did not drain within %.0f s", drain_seconds)
+        waiter = getattr(server, "wait_closed", None)
+        if name == "close" and waiter is not None:
+            try:
+                await asyncio.wait_for(waiter(), drain_seconds)
+            except TimeoutError:
+                pass
+        return
+
+
+async def start_proxy(
+    parts: NodeParts,
+    listeners: Sequence[BoundListener],
+    *,
+    access_log: AccessLog | None,
+    reload_first: bool = True,
+) -> ProxyHandle:
+    """Build the runtime over `parts.db`, load the first snapshot, and serve `listeners`."""
+    from sekisho.runtime.runtime import Runtime
+
+    settings = proxy_settings(parts.config, parts.prepared)
+    runtime = Runtime(parts.plugins, db=parts.db)
+    if reload_first:
+        await runtime.reload()
+    await runtime.init_worker()
+    log_hook: Callable[[Mapping[str, Any]], None] | None = access_log.write if access_log is not None else None
+    servers = []
+    for listener in listeners:
+        # Imported by name until the proxy server lands; `importlib` keeps mypy quiet meanwhile.
+        server_module = importlib.import_module("sekisho.proxy.server")
+        server = server_module.ProxyServer(runtime, settings, access_log=log_hook)
+        await server.start(sock=listener.sock, ssl=listener.spec.ssl)
+        servers.append(server)
+    return ProxyHandle(runtime, servers)
+
+
+# -- Admin API ------------------------------------------------------------------------------------------
+def admin_ssl(config: NodeConfig, prepared: PreparedPrefix) -> ssl.SSLContext:
+    cert = config.admin_ssl_cert or str(prepared.default_cert)
+    key = config.admin_ssl_cert_key or str(prepared.default_key)
+    return server_ssl_context(cert, key)
+
+
+def build_admin_app(
+    parts: NodeParts,
+    *,
+    on_declarative_load: Callable[[], Awaitable[None]] | None = None,
+    server_counters: Callable[[], Mapping[str, int]] | None = None,
+    health: Any = None,
+) -> Any:
+    from sekisho.admin import build_admin_app as build
+    from sekisho.admin.context import AdminContext
+
+    declarative: Any = None
+    if parts.config.database == "off":
+        from sekisho.store.declarative import DeclarativeService
+
+        service = DeclarativeService(parts.db)
+        service.remember(parts.extra.get("declarative_hash"))
+        declarative = service
+    context = AdminContext(
+        db=parts.db,
+        plugins=parts.plugins,
+        node_id=parts.node_id,
+        hostname=socket.gethostname(),
+        configuration=parts.config.to_kong_dict(),
+        server_counters=server_counters,
+        declarative=declarative,
+        health=health,
+        version=KONG_COMPAT_VERSION,
+        server_header=f"kong/{KONG_COMPAT_VERSION}",
+    )
+    return build(context)
+
+
+class _AccessLogMiddleware:
+    """ASGI middleware writing one `admin_access_log` line per request."""
+
+    def __init__(self, app: Any, access_log: AccessLog) -> None:
+        self.app = app
+        self.access_log = access_log
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        import time
+
+        started = time.time()
+        state: dict[str, Any] = {"status": 0, "size": 0}
+
+        async def send_wrapper(message: dict[str, Any]) -> None:
+            if message.get("type") == "http.response.start":
+                state["status"] = message.get("status", 0)
+            elif message.get("type") == "http.response.body":
+                state["size"] += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            query = scope.get("query_string", b"").decode("latin-1")
+            client = scope.get("client") or ("-", 0)
+            self.access_log.write(
+                {
+                    "client_ip": client[0],
+                    "started_at": int(started * 1000),
+                    "request": {
+                        "method": scope.get("method"),
+                        "uri": scope.get("path", "/") + (f"?{query}" if query else ""),
+                        "http_version": scope.get("http_version", "1.1"),
+                        "headers": headers,
+                        "querystring": query,
+                    },
+                    "response": {"status": state["status"], "size": state["size"]},
+                    "latencies": {"request": int((time.time() - started) * 1000)},
+                }
+            )
+
+
+async def serve_admin(
+    app: Any,
+    listeners: Sequence[BoundListener],
+    *,
+    config: NodeConfig,
+    prepared: PreparedPrefix,
+    access_log: AccessLog | None,
+) -> list[Any]:
+    """Serve the Admin API with uvicorn on already bound sockets: one server per TLS setting."""
+    import uvicorn
+
+    if access_log is not None:
+        app = _AccessLogMiddleware(app, access_log)
+    servers: list[Any] = []
+    for use_ssl in (False, True):
+        socks = [listener.sock for listener in listeners if listener.spec.ssl is use_ssl]
+        if not socks:
+            continue
+        cert = config.admin_ssl_cert or str(prepared.default_cert)
+        key = config.admin_ssl_cert_key or str(prepared.default_key)
+        uv_config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            server_header=False,
+            date_header=True,
+            ssl_certfile=cert if use_ssl else None,
+            ssl_keyfile=key if use_ssl else None,
+            timeout_graceful_shutdown=5,
+            loop="none",
+            http="httptools",
+        )
+        server = uvicorn.Server(uv_config)
+        # `_serve` rather than `serve`: the node owns signal handling, uvicorn must not capture signals.
+        task = asyncio.get_running_loop().create_task(server._serve(sockets=socks))
+        servers.append((server, task))
+    for server, task in servers:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("the Admin API server stopped while starting")
+            await asyncio.sleep(0.01)
+    return servers
+
+
+async def stop_admin(servers: Sequence[Any], drain_seconds: float) -> None:
+    for server, _task in servers:
+        server.should_exit = True
+    for _server, task in servers:
+        try:
+            await asyncio.wait_for(task, drain_seconds)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+
+
+def describe_change(event: ChangeEvent) -> str:
+    return f"{event.op} {event.entity}"
+
+
+def server_header() -> str:
+    return f"sekisho/{__version__}"

@@ -1,0 +1,1 @@
+"""The gateway node's process model: prefix layout, listening sockets, the supervisor and its workers."""

@@ -1,0 +1,282 @@
+"""The CLI verbs that act on a node: start, stop, quit, health, check, prepare, config, migrations, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sekisho.config import NodeConfig, load_config
+from sekisho.errors import ConfigError, DeclarativeError, StoreError
+from sekisho.logs import configure_error_log
+from sekisho.node.prefix import PreparedPrefix, node_id_for, prepare_prefix, process_alive, read_pid
+
+__all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "start", "stop"]
+
+T = TypeVar("T")
+
+
+def _load(args: argparse.Namespace) -> NodeConfig:
+    overrides = {}
+    if getattr(args, "prefix", None):
+        overrides["prefix"] = args.prefix
+    return load_config(getattr(args, "conf", None), overrides=overrides)
+
+
+def _run(coro: Awaitable[T]) -> T:
+    import uvloop
+
+    async def wrapper() -> T:
+        return await coro
+
+    return uvloop.run(wrapper())
+
+
+# -- start / stop / quit / health -----------------------------------------------------------------------
+def start(args: argparse.Namespace) -> int:
+    config = _load(args)
+    configure_error_log(config, verbose=args.vv)
+    if args.vv:
+        for name, value in config.to_kong_dict().items():
+            print(f"{name} = {json.dumps(value)}", file=sys.stderr)
+    from sekisho.node.runner import run_node
+
+    if args.run_migrations and config.database != "off":
+        _run(_migrate(config, "start"))
+    return _run(run_node(config))
+
+
+def _signal_and_wait(args: argparse.Namespace, sig: signal.Signals, done_message: str) -> int:
+    config = _load(args)
+    pid = read_pid(config.pid_file)
+    if pid is None or not process_alive(pid):
+        print(f"Error: sekisho is not running in {config.prefix}", file=sys.stderr)
+        return 1
+    os.kill(pid, sig)
+    deadline = time.monotonic() + args.timeout
+    while process_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if process_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+        print(f"sekisho did not stop within {args.timeout:g} s; killed pid {pid}", file=sys.stderr)
+    print(done_message)
+    return 0
+
+
+def stop(args: argparse.Namespace) -> int:
+    return _signal_and_wait(args, signal.SIGTERM, "sekisho stopped")
+
+
+def quit_(args: argparse.Namespace) -> int:
+    return _signal_and_wait(args, signal.SIGQUIT, "sekisho stopped (gracefully)")
+
+
+def health(args: argparse.Namespace) -> int:
+    config = _load(args)
+    pid = read_pid(config.pid_file)
+    if pid is None or not process_alive(pid):
+        print(f"sekisho.......not running\n\nError: sekisho is not running at {config.prefix}", file=sys.stderr)
+        return 1
+    print(f"sekisho.......running (pid {pid})\n\nsekisho is healthy at {config.prefix}")
+    return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    config = load_config(args.conf)
+    where = config.conf_file or "defaults and environment"
+    for warning in config.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
+    if args.vv:
+        print(config.to_conf_text(), end="")
+    print(f"configuration at {where} is valid")
+    return 0
+
+
+def prepare(args: argparse.Namespace) -> int:
+    config = _load(args)
+    prepared = prepare_prefix(config)
+    print(f"prefix {config.prefix} prepared (node id {prepared.node_id})")
+    return 0
+
+
+# -- config ---------------------------------------------------------------------------------------------
+SAMPLE_DECLARATIVE = """\
+# A sample declarative configuration (kong.yml) for DB-less mode:
+#   sekisho start with database = off and declarative_config = kong.yml
+_format_version: "3.0"
+_transform: true
+
+services:
+- name: example-service
+  url: http://127.0.0.1:9000/
+  routes:
+  - name: example-route
+    paths:
+    - /example
+
+upstreams:
+- name: example-upstream
+  targets:
+  - target: 127.0.0.1:9001
+    weight: 100
+  - target: 127.0.0.1:9002
+    weight: 100
+"""
+
+
+def config(args: argparse.Namespace) -> int:
+    action = args.config_command
+    if action == "init":
+        path = Path(args.file)
+        if path.exists():
+            raise ConfigError("config init", f"{path} already exists")
+        path.write_text(SAMPLE_DECLARATIVE, encoding="utf-8")
+        print(f"declarative configuration written to {path}")
+        return 0
+    node_config = _load(args)
+    if action == "parse":
+        return _run(_config_parse(node_config, Path(args.file)))
+    if action == "db_import":
+        return _run(_config_db_import(node_config, Path(args.file)))
+    if action == "db_export":
+        return _run(_config_db_export(node_config, Path(args.file)))
+    print("usage: sekisho config init|parse|db_import|db_export", file=sys.stderr)
+    return 2
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("declarative_config", f"cannot read {path}: {exc.strerror}") from None
+
+
+async def _with_db(config: NodeConfig, action: Callable[[Any], Awaitable[T]], *, connect: bool = True) -> T:
+    from sekisho.app import build_parts
+    from sekisho.utils.tls import default_certificate_paths
+
+    cert, key = default_certificate_paths(config.ssl_dir)
+    config.prefix.mkdir(parents=True, exist_ok=True)
+    parts = build_parts(config, PreparedPrefix(node_id_for(config), cert, key))
+    if connect:
+        await parts.db.connect()
+    try:
+        return await action(parts)
+    finally:
+        await parts.db.close()
+
+
+async def _config_parse(config: NodeConfig, path: Path) -> int:
+    from sekisho.store import declarative
+
+    text = _read_text(path)
+
+    async def parse(parts: Any) -> int:
+        problems = await declarative.check_declarative(text, parts.registry)
+        if problems:
+            print("Error: failed parsing declarative configuration:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return 1
+        print(f"parse successful: {path}")
+        return 0
+
+    return await _with_db(config, parse, connect=False)
+
+
+async def _config_db_import(config: NodeConfig, path: Path) -> int:
+    from sekisho.store import declarative
+
+    if config.database == "off":
+        raise ConfigError("database", "config db_import needs a database (postgres or sqlite)")
+    text = _read_text(path)
+
+    async def run(parts: Any) -> int:
+        try:
+            counts = await declarative.db_import(parts.db, text)
+        except (DeclarativeError, StoreError) as exc:
+            print(f"Error: failed importing declarative configuration: {exc.message}", file=sys.stderr)
+            return 1
+        print("parse successful")
+        for entity, count in counts.items():
+            print(f"  {entity}: {count}")
+        print(f"import successful: {path}")
+        return 0
+
+    return await _with_db(config, run)
+
+
+async def _config_db_export(config: NodeConfig, path: Path) -> int:
+    from sekisho.store import declarative
+
+    if config.database == "off":
+        raise ConfigError("database", "config db_export needs a database (postgres or sqlite)")
+
+    async def run(parts: Any) -> int:
+        text = await declarative.export_yaml(parts.db)
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8")
+        print(f"exported configuration to {path}")
+        return 0
+
+    return await _with_db(config, run)
+
+
+# -- migrations -----------------------------------------------------------------------------------------
+def migrations(args: argparse.Namespace) -> int:
+    config = _load(args)
+    action = args.migrations_command
+    if action is None:
+        print("usage: sekisho migrations bootstrap|up|finish|list|reset", file=sys.stderr)
+        return 2
+    if config.database == "off":
+        print("Error: migrations need a database (database = postgres or sqlite)", file=sys.stderr)
+        return 1
+    if action == "reset" and not args.yes:
+        answer = input(f"Are you sure? This operation is irreversible. [y/n] ({config.database}) ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("canceled")
+            return 0
+    return _run(_migrate(config, action))
+
+
+async def _migrate(config: NodeConfig, action: str) -> int:
+    from sekisho.store import migrations as store_migrations
+
+    async def run(parts: Any) -> int:
+        if action == "bootstrap":
+            await store_migrations.bootstrap(parts.db)
+            print("database is up-to-date")
+        elif action in ("up", "finish"):
+            done = await store_migrations.up(parts.db)
+            print(
+                f"{len(done) if isinstance(done, list | tuple) else 'all'} migrations processed; database is up-to-date"
+            )
+        elif action == "list":
+            for line in _migration_lines(await store_migrations.list_migrations(parts.db)):
+                print(line)
+        elif action == "reset":
+            await store_migrations.reset(parts.db)
+            print("database reset")
+        return 0
+
+    return await _with_db(config, run)
+
+
+def _migration_lines(listing: Any) -> list[str]:
+    if isinstance(listing, dict):
+        return [f"{state}: {', '.join(map(str, names)) or '-'}" for state, names in listing.items()]
+    return [str(item) for item in listing]
+
+
+# -- demo -----------------------------------------------------------------------------------------------
+def demo(args: argparse.Namespace) -> int:
+    from sekisho.node.demo import run_demo
+
+    return int(run_demo(Path(args.dir), workers=args.workers))

@@ -1,0 +1,86 @@
+"""The prefix directory: logs, pid file, default certificate, node id and the effective configuration."""
+
+from __future__ import annotations
+
+import errno
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from sekisho.config import NodeConfig, write_env_file
+from sekisho.errors import ConfigError
+from sekisho.utils.tls import ensure_default_certificate
+
+__all__ = ["PreparedPrefix", "node_id_for", "prepare_prefix", "process_alive", "read_pid", "remove_pid", "write_pid"]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedPrefix:
+    node_id: str
+    default_cert: Path
+    default_key: Path
+
+
+def node_id_for(config: NodeConfig) -> str:
+    """`node_id` from the configuration, else a UUID kept in `<prefix>/node.id` across restarts."""
+    if config.node_id:
+        try:
+            return str(uuid.UUID(config.node_id))
+        except ValueError:
+            raise ConfigError("node_id", f"'{config.node_id}' is not a valid UUID") from None
+    path = config.prefix / "node.id"
+    try:
+        return str(uuid.UUID(path.read_text(encoding="utf-8").strip()))
+    except (OSError, ValueError):
+        node_id = str(uuid.uuid4())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(node_id + "\n", encoding="utf-8")
+        return node_id
+
+
+def prepare_prefix(config: NodeConfig) -> PreparedPrefix:
+    """Create the prefix tree (`sekisho prepare`); idempotent."""
+    try:
+        for sub in ("logs", "pids", "ssl"):
+            (config.prefix / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(config.ssl_dir, 0o700)
+    except OSError as exc:
+        raise ConfigError("prefix", f"cannot create {config.prefix}: {exc.strerror}") from None
+    cert, key = ensure_default_certificate(config.ssl_dir)
+    write_env_file(config)
+    return PreparedPrefix(node_id=node_id_for(config), default_cert=cert, default_key=key)
+
+
+def read_pid(pid_file: Path) -> int | None:
+    try:
+        return int(pid_file.read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
+
+
+def write_pid(pid_file: Path) -> None:
+    """Write our pid; refuse when another live node already owns this prefix."""
+    existing = read_pid(pid_file)
+    if existing is not None and existing != os.getpid() and process_alive(existing):
+        raise ConfigError("prefix", f"a node is already running in {pid_file.parent.parent} (pid {existing})")
+    pid_file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = pid_file.with_suffix(".tmp")
+    tmp.write_text(f"{os.getpid()}\n", encoding="utf-8")
+    os.replace(tmp, pid_file)
+
+
+def remove_pid(pid_file: Path) -> None:
+    if read_pid(pid_file) == os.getpid():
+        try:
+            pid_file.unlink()
+        except OSError:
+            pass

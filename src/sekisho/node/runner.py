@@ -1,0 +1,368 @@
+"""`sekisho start`: run a node in the foreground until a signal stops it.
+
+One worker (`nginx_worker_processes = 1`): everything on one uvloop loop in this process.
+N workers: this process is the supervisor (database writer, Admin API) and starts N proxy workers
+(`sekisho.node.worker`) that inherit the proxy sockets and a control socket each. Every committed change
+is pushed to the workers at once (DB-less: the whole configuration travels); the Admin API answers after
+the workers acknowledged it or after a short wait, so a write is visible on the proxy right after.
+
+Signals: SIGTERM and SIGINT stop after draining in-flight requests for up to `STOP_TIMEOUT` seconds;
+SIGQUIT (`sekisho quit`) drains for up to `QUIT_TIMEOUT`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from sekisho import __version__
+from sekisho.app import (
+    NodeParts,
+    ProxyHandle,
+    build_admin_app,
+    build_parts,
+    load_startup_declarative,
+    serve_admin,
+    start_proxy,
+    stop_admin,
+)
+from sekisho.config import NodeConfig
+from sekisho.errors import ConfigError, StoreError
+from sekisho.logs import AccessLog
+from sekisho.node.control import ControlChannel
+from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
+from sekisho.node.reload import Reloader
+from sekisho.node.sockets import BoundListener, bind_all
+from sekisho.store.base import ChangeEvent
+
+__all__ = ["QUIT_TIMEOUT", "STOP_TIMEOUT", "run_node"]
+
+log = logging.getLogger("sekisho.node")
+
+STOP_TIMEOUT: Final = 5.0
+QUIT_TIMEOUT: Final = 10.0
+# How long an Admin API write waits for the proxy to see it (worker_consistency = strict).
+PROPAGATION_WAIT: Final = 3.0
+WORKER_READY_TIMEOUT: Final = 60.0
+
+
+async def open_database(parts: NodeParts) -> None:
+    """Connect; on PostgreSQL refuse an un-bootstrapped database or pending migrations (SQLite bootstraps itself)."""
+    if parts.config.database == "postgres":
+        from sekisho.store.migrations import check_ready
+
+        try:
+            await check_ready(parts.db)
+        except StoreError as exc:
+            raise ConfigError("database", exc.message) from None
+    await parts.db.connect()
+
+
+def _install_stop_signals(stop: asyncio.Future[float]) -> None:
+    loop = asyncio.get_running_loop()
+
+    def request(timeout: float, name: str) -> None:
+        if not stop.done():
+            log.log(25, "received %s, stopping (drain up to %.0f s)", name, timeout)
+            stop.set_result(timeout)
+
+    loop.add_signal_handler(signal.SIGTERM, request, STOP_TIMEOUT, "SIGTERM")
+    loop.add_signal_handler(signal.SIGINT, request, STOP_TIMEOUT, "SIGINT")
+    loop.add_signal_handler(signal.SIGQUIT, request, QUIT_TIMEOUT, "SIGQUIT")
+
+
+def _announce(listeners: Sequence[BoundListener]) -> None:
+    for listener in listeners:
+        kind = listener.key.removesuffix("_listen")
+        log.log(25, "%s listening on %s (%s)", kind, listener.url, listener.spec)
+
+
+@dataclass(slots=True)
+class _Common:
+    config: NodeConfig
+    prepared: PreparedPrefix
+    parts: NodeParts
+    proxy_log: AccessLog | None
+    admin_log: AccessLog | None
+    listeners: list[BoundListener] = field(default_factory=list)
+
+    def of(self, key: str) -> list[BoundListener]:
+        return [listener for listener in self.listeners if listener.key == key]
+
+
+async def _prepare(config: NodeConfig) -> _Common:
+    prepared = prepare_prefix(config)
+    parts = build_parts(config, prepared)
+    await open_database(parts)
+    count = await load_startup_declarative(config, parts)
+    if config.database == "off" and count:
+        log.log(25, "loaded %d entities from the declarative configuration", count)
+    listeners = bind_all({"proxy_listen": config.proxy_listen, "admin_listen": config.admin_listen})
+    return _Common(
+        config,
+        prepared,
+        parts,
+        AccessLog.open(config, config.proxy_access_log),
+        AccessLog.open(config, config.admin_access_log),
+        listeners,
+    )
+
+
+async def run_node(config: NodeConfig) -> int:
+    """Run until stopped; returns the process exit status."""
+    write_pid(config.pid_file)
+    try:
+        for warning in config.warnings:
+            log.warning("%s", warning)
+        for note in config.notes:
+            log.info("%s", note)
+        if config.worker_count <= 1:
+            return await _run_single(config)
+        return await _Supervisor(config).run()
+    finally:
+        remove_pid(config.pid_file)
+
+
+# -- one process ----------------------------------------------------------------------------------------
+async def _run_single(config: NodeConfig) -> int:
+    stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    _install_stop_signals(stop)
+    common = await _prepare(config)
+    parts = common.parts
+    proxy: ProxyHandle | None = None
+    admin_servers: list[Any] = []
+    reloader: Reloader | None = None
+    poller: asyncio.Task[None] | None = None
+    try:
+        proxy = await start_proxy(parts, common.of("proxy_listen"), access_log=common.proxy_log)
+        reloader = Reloader(proxy.reload)
+        reloader.start()
+        active = reloader
+
+        async def on_change(event: ChangeEvent) -> None:
+            if proxy is not None:
+                proxy.invalidate(event.entity)
+            await active.request_and_wait(PROPAGATION_WAIT)
+
+        parts.db.subscribe(on_change)
+        if common.of("admin_listen"):
+            app = build_admin_app(parts)
+            admin_servers = await serve_admin(
+                app, common.of("admin_listen"), config=config, prepared=common.prepared, access_log=common.admin_log
+            )
+        poller = asyncio.get_running_loop().create_task(_poll_versions(parts, reloader))
+        _announce(common.listeners)
+        log.log(25, "sekisho %s started (pid %d, 1 worker, database %s)", __version__, os.getpid(), config.database)
+        timeout = await stop
+        admin_close = asyncio.gather(stop_admin(admin_servers, timeout))
+        await proxy.close(timeout)
+        await admin_close
+        return 0
+    finally:
+        if poller is not None:
+            poller.cancel()
+        if reloader is not None:
+            await reloader.stop()
+        for listener in common.listeners:
+            listener.sock.close()
+        await parts.db.close()
+        log.log(25, "sekisho stopped")
+
+
+async def _poll_versions(parts: NodeParts, reloader: Reloader) -> None:
+    """Pick up changes written by other nodes (or processes) sharing the database."""
+    if parts.config.database == "off":
+        return
+    last = await parts.db.config_version()
+    while True:
+        await asyncio.sleep(parts.config.db_update_frequency)
+        try:
+            current = await parts.db.config_version()
+        except Exception as exc:
+            log.error("cannot read the configuration version: %s", exc)
+            continue
+        if current != last:
+            last = current
+            reloader.request()
+
+
+# -- supervisor -----------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class _Worker:
+    index: int
+    process: asyncio.subprocess.Process | None = None
+    channel: ControlChannel | None = None
+    acked: int = 0
+    ready: asyncio.Event = field(default_factory=asyncio.Event)
+    started_at: float = 0.0
+    restarts: int = 0
+
+
+class _Supervisor:
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.workers = [_Worker(i) for i in range(config.worker_count)]
+        self.seq = 0
+        self.stopping = False
+        self.acked = asyncio.Condition()
+        self.common: _Common | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    async def run(self) -> int:
+        stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        _install_stop_signals(stop)
+        self.common = common = await _prepare(self.config)
+        admin_servers: list[Any] = []
+        try:
+            for worker in self.workers:
+                await self._spawn(worker)
+            try:
+                async with asyncio.timeout(WORKER_READY_TIMEOUT):
+                    await asyncio.gather(*(w.ready.wait() for w in self.workers))
+            except TimeoutError:
+                log.error("workers did not become ready within %.0f s", WORKER_READY_TIMEOUT)
+                return 1
+            common.parts.db.subscribe(self._on_change)
+            if common.of("admin_listen"):
+                app = build_admin_app(common.parts)
+                admin_servers = await serve_admin(
+                    app,
+                    common.of("admin_listen"),
+                    config=self.config,
+                    prepared=common.prepared,
+                    access_log=common.admin_log,
+                )
+            _announce(common.listeners)
+            log.log(
+                25,
+                "sekisho %s started (pid %d, %d workers, database %s)",
+                __version__,
+                os.getpid(),
+                len(self.workers),
+                self.config.database,
+            )
+            timeout = await stop
+            self.stopping = True
+            await stop_admin(admin_servers, timeout)
+            await self._stop_workers(timeout)
+            return 0
+        finally:
+            self.stopping = True
+            for task in self.tasks:
+                task.cancel()
+            for worker in self.workers:
+                if worker.process is not None and worker.process.returncode is None:
+                    with contextlib.suppress(ProcessLookupError):
+                        worker.process.kill()
+            for listener in common.listeners:
+                listener.sock.close()
+            await common.parts.db.close()
+            log.log(25, "sekisho stopped")
+
+    async def _spawn(self, worker: _Worker) -> None:
+        assert self.common is not None
+        parent_sock, child_sock = socket.socketpair()
+        proxies = self.common.of("proxy_listen")
+        fds = [child_sock.fileno()] + [listener.sock.fileno() for listener in proxies]
+        args = [
+            sys.executable,
+            "-m",
+            "sekisho.node.worker",
+            "--prefix",
+            str(self.config.prefix),
+            "--index",
+            str(worker.index),
+            "--control-fd",
+            str(child_sock.fileno()),
+            "--listen",
+            ",".join(f"{listener.sock.fileno()}:{int(listener.spec.ssl)}" for listener in proxies),
+        ]
+        worker.ready = asyncio.Event()
+        worker.started_at = time.monotonic()
+        worker.process = await asyncio.create_subprocess_exec(*args, pass_fds=fds)
+        child_sock.close()
+        worker.channel = await ControlChannel.open(parent_sock)
+        worker.acked = self.seq
+        self.tasks.append(asyncio.get_running_loop().create_task(self._listen(worker)))
+        self.tasks.append(asyncio.get_running_loop().create_task(self._watch(worker)))
+        if self.config.database == "off":
+            await worker.channel.send({"op": "load", "seq": self.seq, "entities": await self.common.parts.all_rows()})
+
+    async def _listen(self, worker: _Worker) -> None:
+        channel = worker.channel
+        assert channel is not None
+        while True:
+            message = await channel.receive()
+            if message is None:
+                return
+            op = message.get("op")
+            if op == "ready":
+                log.info("worker #%d (pid %s) ready", worker.index, message.get("pid"))
+                worker.ready.set()
+            elif op == "reloaded":
+                seq = message.get("seq")
+                if isinstance(seq, int):
+                    worker.acked = max(worker.acked, seq)
+                    async with self.acked:
+                        self.acked.notify_all()
+
+    async def _watch(self, worker: _Worker) -> None:
+        process = worker.process
+        assert process is not None
+        code = await process.wait()
+        if worker.channel is not None:
+            worker.channel.close()
+        if self.stopping:
+            return
+        log.error("worker #%d (pid %d) exited with status %s; restarting it", worker.index, process.pid, code)
+        worker.restarts += 1
+        quick = time.monotonic() - worker.started_at < 2.0
+        await asyncio.sleep(min(5.0, 0.5 * worker.restarts) if quick else 0.1)
+        if not self.stopping:
+            await self._spawn(worker)
+
+    async def _on_change(self, event: ChangeEvent) -> None:
+        assert self.common is not None
+        self.seq += 1
+        seq = self.seq
+        if self.config.database == "off":
+            message: dict[str, Any] = {"op": "load", "seq": seq, "entities": await self.common.parts.all_rows()}
+        else:
+            message = {"op": "reload", "seq": seq, "entity": event.entity}
+        live = [w for w in self.workers if w.channel is not None and w.process and w.process.returncode is None]
+        for worker in live:
+            assert worker.channel is not None
+            try:
+                await worker.channel.send(message)
+            except (ConnectionError, OSError):
+                log.warning("worker #%d did not take the change notification", worker.index)
+        try:
+            async with asyncio.timeout(PROPAGATION_WAIT), self.acked:
+                await self.acked.wait_for(lambda: all(w.acked >= seq for w in live if w.ready.is_set()))
+        except TimeoutError:
+            log.warning("workers did not confirm configuration change #%d within %.0f s", seq, PROPAGATION_WAIT)
+
+    async def _stop_workers(self, drain_seconds: float) -> None:
+        for worker in self.workers:
+            if worker.channel is not None:
+                with contextlib.suppress(ConnectionError, OSError):
+                    await worker.channel.send({"op": "stop", "timeout": drain_seconds})
+        processes = [w.process for w in self.workers if w.process is not None]
+        try:
+            async with asyncio.timeout(drain_seconds + 2):
+                await asyncio.gather(*(p.wait() for p in processes))
+        except TimeoutError:
+            for process in processes:
+                if process.returncode is None:
+                    log.warning("worker pid %d did not stop in time; killing it", process.pid)
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()

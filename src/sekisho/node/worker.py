@@ -1,0 +1,160 @@
+"""A proxy worker process, started by the supervisor: `python -m sekisho.node.worker --prefix P --index N
+--control-fd FD --listen FD:SSL,...`. It reads the effective configuration from the prefix, opens its own
+view of the database, serves the inherited proxy sockets, and reloads its snapshot when told (or when the
+database's configuration version moves, for changes made by other nodes)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import Any
+
+from sekisho.app import ProxyHandle, build_parts, start_proxy
+from sekisho.config import ListenSpec, config_from_env_file
+from sekisho.errors import SekishoError
+from sekisho.logs import AccessLog, configure_error_log
+from sekisho.node.control import ControlChannel
+from sekisho.node.prefix import PreparedPrefix, node_id_for
+from sekisho.node.reload import Reloader
+from sekisho.node.sockets import BoundListener
+from sekisho.utils.tls import default_certificate_paths
+
+__all__ = ["main"]
+
+log = logging.getLogger("sekisho.worker")
+
+
+def _parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sekisho-worker")
+    parser.add_argument("--prefix", required=True)
+    parser.add_argument("--index", type=int, required=True)
+    parser.add_argument("--control-fd", type=int, required=True)
+    parser.add_argument("--listen", default="")
+    return parser.parse_args(argv)
+
+
+def _inherited(listen: str) -> list[BoundListener]:
+    out = []
+    for item in filter(None, listen.split(",")):
+        fd, _, use_ssl = item.partition(":")
+        sock = socket.socket(fileno=int(fd))
+        sock.setblocking(False)
+        host, port = sock.getsockname()[:2]
+        out.append(BoundListener("proxy_listen", ListenSpec(host, port, ssl=use_ssl == "1"), sock))
+    return out
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    config = config_from_env_file(Path(args.prefix))
+    configure_error_log(config, worker=args.index)
+    cert, key = default_certificate_paths(config.ssl_dir)
+    prepared = PreparedPrefix(node_id=node_id_for(config), default_cert=cert, default_key=key)
+    parts = build_parts(config, prepared, worker=True)
+    await parts.db.connect()
+    channel = await ControlChannel.open(socket.socket(fileno=args.control_fd))
+    stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+    # The supervisor decides when to stop; a terminal's Ctrl-C reaches the whole process group.
+    loop.add_signal_handler(signal.SIGINT, lambda: None)
+    loop.add_signal_handler(signal.SIGQUIT, lambda: None)
+    loop.add_signal_handler(signal.SIGTERM, _finish, stop, 5.0)
+
+    first_seq = 0
+    if config.database == "off":
+        first = await channel.receive()
+        if first is None or first.get("op") != "load":
+            log.error("worker #%d: the supervisor sent no configuration", args.index)
+            return 1
+        await parts.db.load_declarative(first.get("entities") or {})
+        first_seq = int(first.get("seq") or 0)
+    access_log = AccessLog.open(config, config.proxy_access_log)
+    proxy = await start_proxy(parts, _inherited(args.listen), access_log=access_log)
+    reloader = Reloader(proxy.reload)
+    reloader.start()
+    await channel.send({"op": "ready", "worker": args.index, "pid": os.getpid(), "seq": first_seq})
+    tasks = [
+        loop.create_task(_control_loop(channel, parts, proxy, reloader, stop, args.index)),
+        loop.create_task(_poll(parts, reloader)),
+    ]
+    timeout = await stop
+    for task in tasks:
+        task.cancel()
+    await proxy.close(timeout)
+    await reloader.stop()
+    await parts.db.close()
+    return 0
+
+
+async def _control_loop(
+    channel: ControlChannel,
+    parts: Any,
+    proxy: ProxyHandle,
+    reloader: Reloader,
+    stop: asyncio.Future[float],
+    index: int,
+) -> None:
+    while True:
+        message = await channel.receive()
+        if message is None:
+            log.warning("worker #%d: supervisor gone, stopping", index)
+            if not stop.done():
+                stop.set_result(5.0)
+            return
+        op = message.get("op")
+        if op == "load":
+            await parts.db.load_declarative(message.get("entities") or {})
+            await reloader.request_and_wait(30.0)
+        elif op == "reload":
+            if isinstance(message.get("entity"), str):
+                proxy.invalidate(message["entity"])
+            await reloader.request_and_wait(30.0)
+        elif op == "stop":
+            if not stop.done():
+                stop.set_result(float(message.get("timeout") or 5.0))
+            return
+        if "seq" in message:
+            with contextlib.suppress(ConnectionError, OSError):
+                await channel.send({"op": "reloaded", "worker": index, "seq": message["seq"]})
+
+
+async def _poll(parts: Any, reloader: Reloader) -> None:
+    if parts.config.database == "off":
+        return
+    last = await parts.db.config_version()
+    while True:
+        await asyncio.sleep(parts.config.db_update_frequency)
+        try:
+            current = await parts.db.config_version()
+        except Exception as exc:
+            log.error("cannot read the configuration version: %s", exc)
+            continue
+        if current != last:
+            last = current
+            reloader.request()
+
+
+def _finish(stop: asyncio.Future[float], drain_seconds: float) -> None:
+    if not stop.done():
+        stop.set_result(drain_seconds)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        import uvloop
+
+        return int(uvloop.run(_serve(args)))
+    except SekishoError as exc:
+        log.critical("worker #%d cannot start: %s", args.index, exc)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
