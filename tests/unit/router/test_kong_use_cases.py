@@ -116,3 +116,126 @@ def test_ipv6_literal_hosts() -> None:
     assert name("[::21]:654") == "any-port-2"
     assert name("[::22]:654") == "any-port-2"
     assert name("[::31]:654") is None
+
+
+def _winner(
+    routes: list[dict[str, Any]], method: str, path: str, host: str | None, scheme: str = "http"
+) -> tuple[str | None, str | None]:
+    rows = [make_route(name=f"r{i}", **fields) for i, fields in enumerate(routes, start=1)]
+    found = Router(rows, {}).match(method, host, path, {}, scheme=scheme)
+    return (found.route["name"], found.matched_host) if found else (None, None)
+
+
+@pytest.mark.parametrize(
+    ("routes", "request_", "expected"),
+    [
+        pytest.param(
+            [{"paths": ["/something/my-route"]}, {"hosts": ["example.com"], "paths": ["/my-route"]}],
+            ("GET", "/something/my-route", "example.com"),
+            "r1",
+            id="prefix-is-anchored",
+        ),
+        pytest.param(
+            [
+                {"hosts": ["example.com"], "paths": ["/my-route"]},
+                {"hosts": ["example.com"], "paths": ["/my-route/hello"]},
+                {"hosts": ["example.net"], "paths": ["/my-route/hello/world"]},
+            ],
+            ("GET", "/my-route/hello/world/and/goodnight", "example.com"),
+            "r2",
+            id="longer-uri-for-another-host-does-not-win",
+        ),
+        pytest.param(
+            [
+                {"paths": [r"~/route/persons/\d{3}"]},
+                {"paths": [r"~/route/persons/\d{3}/following"]},
+                {"paths": [r"~/route/persons/\d{3}/[a-z]+"]},
+            ],
+            ("GET", "/route/persons/456", "domain.org"),
+            "r1",
+            id="several-regexes",
+        ),
+        pytest.param(
+            [{"paths": ["/route/fixture"]}, {"paths": ["~/route/(fixture)"]}],
+            ("GET", "/route/fixture", "domain.org"),
+            "r2",
+            id="regex-beats-exact-prefix",
+        ),
+        pytest.param(
+            [
+                {"hosts": ["route.com"], "paths": ["/pat"]},
+                {"hosts": ["route.com"], "paths": ["/path"], "methods": ["POST"]},
+                {"hosts": ["route.com"], "paths": ["~/(path)"]},
+            ],
+            ("GET", "/path", "route.com"),
+            "r3",
+            id="regex-and-host-beats-prefix",
+        ),
+        pytest.param(
+            [{"paths": ["~/prefix/[0-9]+"]}], ("GET", "/extra/prefix/123", "domain.org"), None, id="regex-anchored"
+        ),
+        pytest.param(
+            [{"hosts": ["*.route.com"], "paths": ["/path1"]}, {"hosts": ["plain.route.com"], "paths": ["/path2"]}],
+            ("GET", "/path1", "plain.route.com"),
+            "r1",
+            id="wildcard-when-plain-path-differs",
+        ),
+        pytest.param(
+            [{"hosts": ["route.*"]}, {"hosts": ["route.*:80", "route.com.*"]}],
+            ("GET", "/", "route.org:80"),
+            "r2",
+            id="wildcard-port-over-wildcard",
+        ),
+        pytest.param(
+            [{"hosts": ["route.*"]}, {"hosts": ["route.*:123"]}, {"hosts": ["route.*:80"]}],
+            ("GET", "/", "route.org"),
+            "r3",
+            id="wildcard-port-implicit-80",
+        ),
+        pytest.param(
+            [{"hosts": ["route.*"]}, {"hosts": ["route.*:443"]}],
+            ("GET", "/", "route.org", "https"),
+            "r2",
+            id="wildcard-port-implicit-443",
+        ),
+        pytest.param(
+            [{"hosts": ["route.*"]}, {"hosts": ["route.*:443"]}],
+            ("GET", "/", "route.org:123"),
+            "r1",
+            id="wildcard-any-port",
+        ),
+        pytest.param(
+            [{"hosts": ["*.route.net:123"]}], ("GET", "/", "foo.route.net:456"), None, id="wildcard-wrong-port"
+        ),
+        pytest.param(
+            [{"hosts": ["*.domain.com", "example.com"], "paths": ["/path"], "methods": ["GET", "TRACE"]}],
+            ("POST", "/path", "foo.domain.com"),
+            None,
+            id="wildcard-plain-uri-method-rejects-method",
+        ),
+        pytest.param(
+            [
+                {"hosts": ["*.example.com"], "paths": [r"~/users/\d+/profile"]},
+                {"hosts": ["*.example.com"], "paths": ["/users"]},
+            ],
+            ("GET", "/users/123/profile", "test.example.com"),
+            "r1",
+            id="wildcard-and-regex",
+        ),
+    ],
+)
+def test_kong_cases(routes: list[dict[str, Any]], request_: tuple[str, ...], expected: str | None) -> None:
+    assert _winner(routes, *request_)[0] == expected
+
+
+def test_matched_host_reports_the_route_host_that_matched() -> None:
+    routes = [
+        {"hosts": ["plain.route.com"]},
+        {"hosts": ["*.route.com"]},
+        {"hosts": ["route.*"]},
+        {"hosts": ["route.com"]},
+    ]
+    assert _winner(routes, "GET", "/", "route.com") == ("r4", "route.com")
+    assert _winner(routes, "GET", "/", "route.org") == ("r3", "route.*")
+    assert _winner(routes, "GET", "/", "plain.route.com") == ("r1", "plain.route.com")
+    assert _winner(routes, "GET", "/", "foo.route.com") == ("r2", "*.route.com")
