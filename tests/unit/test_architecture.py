@@ -72,10 +72,10 @@ def _violations() -> list[str]:
             )
             # 1. The core never imports a plugin.
             if (
-                not in_plugin
+                not _under(module, "sekisho.plugins")
                 and _under(imported, "sekisho.plugins")
-                and imported not in ("sekisho.plugins", "sekisho.plugins.base", "sekisho.plugins.registry")
-                and not _under(module, "sekisho.plugins")
+                and imported != "sekisho.plugins"
+                and not any(_under(imported, ok) for ok in ("sekisho.plugins.base", "sekisho.plugins.registry"))
             ):
                 found.append(f"{module} imports plugin module {imported}")
             # 2. Plugins import only the PDK and shared helpers, never another plugin.
