@@ -222,6 +222,45 @@ def _winner(
             "r1",
             id="wildcard-and-regex",
         ),
+        pytest.param(
+            [{"methods": ["GET"]}, {"paths": ["/example"]}],
+            ("GET", "/example/status/200", "domain.org"),
+            "r2",
+            id="method-does-not-supersede-prefix",
+        ),
+        pytest.param(
+            [{"methods": ["GET"]}, {"hosts": ["domain.*"]}],
+            ("GET", "/", "nothing.com"),
+            "r1",
+            id="method-when-wildcard-misses",
+        ),
+        pytest.param(
+            [{"methods": ["GET"]}, {"hosts": ["domain.*"]}],
+            ("GET", "/", "domain.com"),
+            "r2",
+            id="wildcard-host-over-method",
+        ),
+        pytest.param(
+            [{"paths": ["/a", "/bbbbbbb"]}, {"paths": ["/a/bb"]}],
+            ("GET", "/a/bb/foobar", "domain.org"),
+            "r2",
+            id="long-unrelated-path-does-not-lift-short-one",
+        ),
+        pytest.param(
+            [{"hosts": ["host1.com"], "paths": ["/v1/path"]}, {"hosts": ["host2.com"], "paths": ["/"]}],
+            ("GET", "/v1/path", "host2.com"),
+            "r2",
+            id="half-host-uri-match-does-not-supersede",
+        ),
+        pytest.param(
+            [
+                {"methods": ["GET"], "paths": [r"~/users/\d+/profile"]},
+                {"methods": ["POST"], "paths": [r"~/users/\d*/profile"]},
+            ],
+            ("POST", "/users/123/profile", "domain.org"),
+            "r2",
+            id="half-regex-method-match-does-not-supersede",
+        ),
     ],
 )
 def test_kong_cases(routes: list[dict[str, Any]], request_: tuple[str, ...], expected: str | None) -> None:
@@ -239,3 +278,13 @@ def test_matched_host_reports_the_route_host_that_matched() -> None:
     assert _winner(routes, "GET", "/", "route.org") == ("r3", "route.*")
     assert _winner(routes, "GET", "/", "plain.route.com") == ("r1", "plain.route.com")
     assert _winner(routes, "GET", "/", "foo.route.com") == ("r2", "*.route.com")
+
+
+def test_more_headers_beat_longer_paths() -> None:
+    rows = [
+        make_route(name="long", headers={"version": ["v1"]}, paths=["/my-route/hello"]),
+        make_route(name="more-headers", headers={"version": ["v1"], "location": ["us-east"]}, paths=["/my-route"]),
+    ]
+    found = Router(rows, {}).match("GET", "domain.org", "/my-route/hello", {"version": "v1", "location": "us-east"})
+    assert found is not None and found.route["name"] == "more-headers"
+    assert found.matched_path == "/my-route"
