@@ -172,6 +172,10 @@ class Client(Protocol):
         """Record the authenticated consumer/credential; consumer-scoped plugin configs apply after this."""
         ...
 
+    def authenticate_anonymous(self, consumer: Row) -> None:
+        """Continue as the configured `anonymous` consumer (no credential; `X-Anonymous-Consumer: true` upstream)."""
+        ...
+
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> Row | None: ...
 
 

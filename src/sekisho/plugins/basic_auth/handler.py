@@ -105,12 +105,12 @@ class Handler(Plugin[BasicAuthConf]):
             return
         if conf.anonymous is None:
             kong.response.error(401, failure, {"WWW-Authenticate": conf.www_authenticate})
-        consumer = await _load_consumer(kong, conf.anonymous, by_username=True)
+        consumer = await kong.client.load_consumer(conf.anonymous, True)
         if consumer is None:
             message = f"anonymous consumer {conf.anonymous} is configured but doesn't exist"
             kong.log.err(message)
             kong.response.error(500, message)
-        kong.client.authenticate(consumer, None)
+        kong.client.authenticate_anonymous(consumer)
 
     async def _authenticate(self, kong: PDK, conf: BasicAuthConf) -> str | None:
         """None on success, else the 401 message."""
@@ -136,11 +136,12 @@ class Handler(Plugin[BasicAuthConf]):
         if not isinstance(stored, str) or not await self._verified.verify(stored, given[1]):
             return ERR_INVALID_AUTH_CRED
         consumer_id = (credential.get("consumer") or {}).get("id")
-        consumer = await _load_consumer(kong, consumer_id) if isinstance(consumer_id, str) else None
+        consumer = await kong.client.load_consumer(consumer_id) if isinstance(consumer_id, str) else None
         if consumer is None:
             return ERR_INVALID_AUTH_CRED
         # The hash stays here: later plugins and log serializers see the credential without it.
         kong.client.authenticate(consumer, {k: v for k, v in credential.items() if k != "password"})
+        kong.service.request.set_header("X-Credential-Identifier", given[0])  # Kong: the username, not the id
         return None
 
 
@@ -150,11 +151,3 @@ async def _load_credential(kong: PDK, username: str) -> dict[str, Any] | None:
 
     credential = await kong.cache.get(("basicauth_credentials", username), load)
     return credential if isinstance(credential, dict) else None
-
-
-async def _load_consumer(kong: PDK, ident: str, by_username: bool = False) -> dict[str, Any] | None:
-    async def load() -> dict[str, Any] | None:
-        return await kong.client.load_consumer(ident, by_username)
-
-    consumer = await kong.cache.get(("consumers", ident), load)
-    return consumer if isinstance(consumer, dict) else None

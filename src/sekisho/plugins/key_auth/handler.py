@@ -116,7 +116,8 @@ class Handler(Plugin[KeyAuthConf]):
         if not isinstance(credential, dict) or credential_expired(credential, time.time()):
             return _Failure(401, ERR_INVALID_AUTH_CRED, unauthorized)
         consumer_id = (credential.get("consumer") or {}).get("id")
-        consumer = await _load_consumer(kong, consumer_id) if isinstance(consumer_id, str) else None
+        # kong.client.load_consumer goes through the node cache itself.
+        consumer = await kong.client.load_consumer(consumer_id) if isinstance(consumer_id, str) else None
         if consumer is None:
             kong.log.err("key-auth credential ", credential.get("id"), " has no consumer")
             return _Failure(401, ERR_INVALID_AUTH_CRED, unauthorized)
@@ -124,21 +125,13 @@ class Handler(Plugin[KeyAuthConf]):
         return None
 
 
-async def _load_consumer(kong: PDK, ident: str, by_username: bool = False) -> dict[str, Any] | None:
-    async def load() -> dict[str, Any] | None:
-        return await kong.client.load_consumer(ident, by_username)
-
-    consumer = await kong.cache.get(("consumers", ident), load)
-    return consumer if isinstance(consumer, dict) else None
-
-
 async def _authenticate_anonymous(kong: PDK, anonymous: str) -> None:
-    consumer = await _load_consumer(kong, anonymous, by_username=True)
+    consumer = await kong.client.load_consumer(anonymous, True)
     if consumer is None:
         message = f"anonymous consumer {anonymous} is configured but doesn't exist"
         kong.log.err(message)
         kong.response.error(500, message)
-    kong.client.authenticate(consumer, None)
+    kong.client.authenticate_anonymous(consumer)
 
 
 async def _read_body(kong: PDK) -> dict[str, Any]:
