@@ -735,15 +735,11 @@ class AccessFlow:
 
     async def _as_anonymous(self) -> None:
         ident = str(self.conf["anonymous"])
-        consumers = self.kong.db("consumers")
-        row = await consumers.select(ident)
-        if row is None:
-            row = await consumers.select_by("username", ident)
+        row = await self.kong.client.load_consumer(ident, search_by_username=True)
         if row is None:
             self.kong.log.err("openid-connect: anonymous consumer ", ident, " not found")
             self._unexpected()
-        self.kong.ctx.shared["anonymous_consumer"] = True
-        self.kong.client.authenticate(dict(row), None)
+        self.kong.client.authenticate_anonymous(dict(row))
         self._emit_cookies()
 
     # -- success -----------------------------------------------------------------------------------------------------
