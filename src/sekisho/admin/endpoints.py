@@ -64,6 +64,11 @@ def next_link(path: str, page: Page, extra: str = "") -> str | None:
     return f"{path}?offset={quote(page.offset, safe='')}{extra}"
 
 
+def size_param(raw_size: str | None) -> str:
+    """`&size=N` so that following `next` keeps the page size (Kong drops it on nested lists)."""
+    return "" if raw_size is None else "&size=" + quote(raw_size, safe="")
+
+
 def page_body(page: Page, next_path: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {"data": page.data, "next": next_path}
     if page.offset is not None:
@@ -103,8 +108,7 @@ class EntityEndpoints:
             extra = ""
             if opts.raw_tags is not None:
                 extra += "&tags=" + quote(opts.raw_tags, safe="")
-            if opts.raw_size is not None:
-                extra += "&size=" + quote(opts.raw_size, safe="")
+            extra += size_param(opts.raw_size)
             return kong_json(page_body(page, next_link("/" + collection_path(schema), page, extra)))
 
         return handler
@@ -156,7 +160,7 @@ class EntityEndpoints:
                 schema.name, size=opts.size, offset=opts.offset, foreign={field_name: str(parent_row["id"])}
             )
             path = f"/{collection_path(parent)}/{quote(parent_key, safe='')}/{nested_name(schema)}"
-            return kong_json(page_body(page, next_link(path, page)))
+            return kong_json(page_body(page, next_link(path, page, size_param(opts.raw_size))))
 
         return handler
 

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sekisho.admin.context import AdminContext
+from sekisho.admin.endpoints import size_param
 from sekisho.admin.query import list_options, parse_tags
 from sekisho.admin.responses import kong_json
 from sekisho.errors import ErrorCode, StoreError
@@ -57,7 +58,7 @@ class TagEndpoints:
         if start + opts.size < len(rows):
             token = _encode(start + opts.size)
             body["offset"] = token
-            body["next"] = f"{path}?offset={quote(token, safe='')}"
+            body["next"] = f"{path}?offset={quote(token, safe='')}{size_param(opts.raw_size)}"
         return kong_json(body)
 
     async def all_tags(self, request: Request) -> Response:

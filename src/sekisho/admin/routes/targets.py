@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from sekisho.admin.context import AdminContext
-from sekisho.admin.endpoints import EntityEndpoints, next_link, page_body
+from sekisho.admin.endpoints import EntityEndpoints, next_link, page_body, size_param
 from sekisho.admin.errors import not_found
 from sekisho.admin.query import MAX_PAGE_SIZE, list_options
 from sekisho.admin.responses import kong_json
@@ -73,7 +73,7 @@ class TargetEndpoints:
             "targets", size=opts.size, offset=opts.offset, foreign={"upstream": str(upstream["id"])}
         )
         path = f"/upstreams/{quote(request.path_params['upstreams'], safe='')}/targets"
-        return kong_json(page_body(page, next_link(path, page)))
+        return kong_json(page_body(page, next_link(path, page, size_param(opts.raw_size))))
 
     async def create(self, request: Request) -> Response:
         upstream = await self._upstream(request)
@@ -124,7 +124,7 @@ class TargetEndpoints:
             states = dict(await self.ctx.health.target_health(upstream, page.data))
         rows = [{**row, "health": states.get(str(row["id"]), HEALTHCHECKS_OFF)} for row in page.data]
         path = f"/upstreams/{quote(request.path_params['upstreams'], safe='')}/health"
-        body = page_body(page, next_link(path, page))
+        body = page_body(page, next_link(path, page, size_param(opts.raw_size)))
         body["data"] = rows
         body["node_id"] = self.ctx.node_id
         return kong_json(body)
