@@ -91,7 +91,8 @@ class EntitySchema:
 
     def unique_keys(self) -> list[UniqueKey]:
         keys = [UniqueKey((n,)) for n, f in self.fields.items() if f.unique]
-        if self.cache_key is not None:
+        # A cache key that is one unique field (key-auth's `key`) is the same constraint, not a second one.
+        if self.cache_key is not None and UniqueKey(self.cache_key) not in keys:
             keys.append(UniqueKey(self.cache_key))
         return keys
 

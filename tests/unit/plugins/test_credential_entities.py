@@ -19,6 +19,7 @@ def test_key_auth_credentials_generate_a_key_when_absent(registry: EntityRegistr
     assert schema.insert({"consumer": CONSUMER, "key": "my-key"})["key"] == "my-key"
     assert (schema.path, schema.admin_nested_path, schema.endpoint_key) == ("key-auths", "key-auth", "key")
     assert schema.cache_key == ("key",)
+    assert [key.fields for key in schema.unique_keys()] == [("key",)]  # one constraint, not two
 
 
 def test_key_auth_credentials_need_a_consumer(registry: EntityRegistry) -> None:
