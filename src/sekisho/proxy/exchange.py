@@ -1,0 +1,529 @@
+"""One request/response exchange: the client request as parsed, its body stream, and the response as it
+is written back. Upstream connection callbacks drive the response directly (no coroutine per chunk).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from sekisho.proxy.errors import UpstreamError
+from sekisho.proxy.headers import RESPONSE_HOP_BY_HOP, HeaderEdits, header_map
+
+if TYPE_CHECKING:
+    from sekisho.proxy.kong import Kong
+    from sekisho.proxy.server import ClientProtocol
+    from sekisho.proxy.upstream import UpstreamConnection
+    from sekisho.router import Match
+    from sekisho.runtime.balancer import Balancer, Target
+    from sekisho.runtime.plan import PluginPlan, ResolvedPlugin
+    from sekisho.runtime.snapshot import Snapshot
+
+__all__ = ["Exchange", "status_line"]
+
+_REASONS: Final[dict[int, str]] = {
+    100: "Continue",
+    101: "Switching Protocols",
+    200: "OK",
+    201: "Created",
+    202: "Accepted",
+    204: "No Content",
+    206: "Partial Content",
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    304: "Not Modified",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
+    411: "Length Required",
+    412: "Precondition Failed",
+    413: "Request Entity Too Large",
+    414: "Request-URI Too Large",
+    415: "Unsupported Media Type",
+    417: "Expectation Failed",
+    426: "Upgrade Required",
+    429: "Too Many Requests",
+    431: "Request Header Fields Too Large",
+    494: "Request Header Or Cookie Too Large",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+_STATUS_LINES: dict[int, bytes] = {}
+
+
+def status_line(status: int) -> bytes:
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}\r\n".encode()
+        if len(_STATUS_LINES) < 1000:
+            _STATUS_LINES[status] = line
+    return line
+
+
+class Exchange:
+    """State of one request on a client connection, from its first header to its log phase."""
+
+    __slots__ = (
+        "accept",
+        "balancer",
+        "body_buffered",
+        "body_chunks",
+        "body_complete",
+        "body_keep",
+        "body_received",
+        "body_sink",
+        "body_streamed",
+        "body_waiter",
+        "bytes_base",
+        "chunked_in",
+        "chunked_out",
+        "close_after",
+        "collected",
+        "conn",
+        "consumer",
+        "consumer_anonymous",
+        "content_length",
+        "credential",
+        "ctx_plugin",
+        "ctx_shared",
+        "end",
+        "error_message",
+        "expect_continue",
+        "finished",
+        "has_body_filter",
+        "head_sent",
+        "headers",
+        "host",
+        "http_11",
+        "keep_alive",
+        "kong",
+        "kong_debug",
+        "match",
+        "method",
+        "out",
+        "peer",
+        "plan",
+        "preset_error",
+        "read_timer",
+        "real_ip",
+        "replaced_body",
+        "request_head",
+        "resp_edits",
+        "resp_headers",
+        "resp_status",
+        "response_source",
+        "route",
+        "sent_at",
+        "service",
+        "service_edits",
+        "snapshot",
+        "start",
+        "start_time",
+        "status",
+        "target",
+        "tried",
+        "tries",
+        "tunnel_pending",
+        "upgrade",
+        "upstream",
+        "upstream_bytes_seen",
+        "upstream_first_byte",
+        "upstream_host",
+        "upstream_host_header",
+        "upstream_keep_off",
+        "upstream_method",
+        "upstream_path",
+        "upstream_port",
+        "upstream_query",
+        "upstream_scheme",
+        "upstream_start",
+        "url",
+        "write_paused_at",
+    )
+
+    def __init__(self, conn: ClientProtocol) -> None:
+        self.conn = conn
+        self.start = conn.loop.time()
+        self.start_time = time.time()
+        self.method = b""
+        self.url = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.host = b""
+        self.accept: bytes | None = None
+        self.kong_debug = False
+        self.http_11 = True
+        self.keep_alive = True
+        self.upgrade = False
+        self.expect_continue = False
+        self.content_length = -1
+        self.chunked_in = False
+        self.preset_error = 0
+        self.error_message: str | None = None
+        self.peer = conn.peer_ip
+        self.real_ip = conn.peer_ip
+        # request body
+        self.body_chunks: list[bytes] = []
+        self.body_buffered = 0
+        self.body_received = 0
+        self.body_complete = False
+        self.body_keep = False
+        self.body_streamed = False
+        self.body_sink: UpstreamConnection | None = None
+        self.body_waiter: asyncio.Future[None] | None = None
+        self.replaced_body: bytes | None = None
+        self.chunked_out = False
+        # routing and plugins
+        self.snapshot: Snapshot | None = None
+        self.match: Match | None = None
+        self.route: dict[str, Any] | None = None
+        self.service: dict[str, Any] | None = None
+        self.plan: PluginPlan | None = None
+        self.collected: list[ResolvedPlugin] | tuple[ResolvedPlugin, ...] = ()
+        self.has_body_filter = False
+        self.kong: Kong | None = None
+        self.ctx_shared: dict[str, Any] | None = None
+        self.ctx_plugin: dict[str, dict[str, Any]] | None = None
+        self.consumer: dict[str, Any] | None = None
+        self.credential: dict[str, Any] | None = None
+        self.consumer_anonymous = False
+        # upstream request
+        self.upstream_scheme = "http"
+        self.upstream_host = ""
+        self.upstream_port = 80
+        self.upstream_host_header: str | None = None
+        self.upstream_method: bytes | None = None
+        self.upstream_path = ""
+        self.upstream_query: bytes | None = None
+        self.service_edits: HeaderEdits | None = None
+        self.balancer: Balancer | None = None
+        self.target: Target | None = None
+        self.tried: list[Target] | None = None
+        self.tries = 0
+        self.request_head: bytes | None = None
+        self.upstream: UpstreamConnection | None = None
+        self.upstream_start = 0.0
+        self.upstream_first_byte = 0.0
+        self.sent_at = 0.0
+        self.read_timer: asyncio.TimerHandle | None = None
+        self.write_paused_at = 0.0
+        self.upstream_bytes_seen = False
+        self.upstream_keep_off = False
+        self.tunnel_pending: bytes | None = None
+        # response
+        self.status = 0
+        self.resp_status = 0
+        self.resp_headers: list[tuple[bytes, bytes]] = []
+        self.resp_edits: HeaderEdits | None = None
+        self.response_source = "service"
+        self.head_sent = False
+        self.close_after = False
+        self.out: list[bytes] = []
+        self.bytes_base = 0
+        self.finished = False
+        self.end = 0.0
+
+    # -- request views ---------------------------------------------------------------------------------
+    @property
+    def path(self) -> bytes:
+        url = self.url
+        cut = url.find(b"?")
+        return url if cut < 0 else url[:cut]
+
+    @property
+    def query(self) -> bytes:
+        url = self.url
+        cut = url.find(b"?")
+        return b"" if cut < 0 else url[cut + 1 :]
+
+    def header(self, lower: str) -> str | None:
+        """First value of a request header, or a list when repeated (router lookups)."""
+        wanted = lower.encode("latin-1")
+        found: list[str] = []
+        for name, value in self.headers:
+            if name.lower() == wanted:
+                found.append(value.decode("latin-1"))
+        if not found:
+            return None
+        return found[0]
+
+    def header_lookup(self, lower: str) -> str | list[str] | None:
+        wanted = lower.encode("latin-1")
+        found = [value.decode("latin-1") for name, value in self.headers if name.lower() == wanted]
+        if not found:
+            return None
+        return found[0] if len(found) == 1 else found
+
+    def headers_dict(self, limit: int = 0) -> dict[str, str | list[str]]:
+        return header_map(self.headers, limit)
+
+    # -- request body ----------------------------------------------------------------------------------
+    def feed_body(self, chunk: bytes) -> None:
+        self.body_received += len(chunk)
+        limit = self.conn.settings.client_max_body_size
+        if limit and self.body_received > limit:
+            self.conn.body_too_large(self)
+            return
+        if self.replaced_body is not None:
+            return
+        sink = self.body_sink
+        if sink is not None and not self.body_keep:
+            self.body_streamed = True
+            sink.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if self.chunked_in else chunk)
+            return
+        self.body_chunks.append(chunk)
+        self.body_buffered += len(chunk)
+        if not self.body_keep and self.body_buffered > self.conn.settings.high_water:
+            self.conn.pause_reading(self.conn.PAUSE_BODY)
+
+    def body_done(self) -> None:
+        self.body_complete = True
+        sink = self.body_sink
+        if sink is not None and self.chunked_in and self.replaced_body is None:
+            sink.write(b"0\r\n\r\n")
+        waiter = self.body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def read_body(self) -> bytes:
+        """The whole request body (kong.request.get_raw_body); kept for the upstream request."""
+        if self.replaced_body is not None:
+            return self.replaced_body
+        self.body_keep = True
+        if not self.body_complete:
+            self.conn.resume_reading(self.conn.PAUSE_BODY)
+            if self.body_waiter is None:
+                self.body_waiter = self.conn.loop.create_future()
+            await self.body_waiter
+        return b"".join(self.body_chunks)
+
+    def attach_body(self, sink: UpstreamConnection) -> None:
+        """Send the buffered body to `sink`, then stream the rest to it as it arrives."""
+        if self.replaced_body is not None:
+            if self.replaced_body:
+                sink.write(self.replaced_body)
+            return
+        chunks = self.body_chunks
+        if chunks:
+            if self.chunked_in:
+                sink.write(b"".join(b"%x\r\n%b\r\n" % (len(c), c) for c in chunks))
+            else:
+                sink.write(b"".join(chunks))
+            if not self.body_keep:
+                self.body_streamed = True
+                self.body_chunks = []
+                self.body_buffered = 0
+                self.conn.resume_reading(self.conn.PAUSE_BODY)
+        if self.body_complete:
+            if self.chunked_in:
+                sink.write(b"0\r\n\r\n")
+        else:
+            self.body_sink = sink
+
+    @property
+    def body_replayable(self) -> bool:
+        return not self.body_streamed
+
+    # -- upstream events (called by UpstreamConnection) ---------------------------------------------------
+    def upstream_head(self, status: int, headers: list[tuple[bytes, bytes]], conn: UpstreamConnection) -> None:
+        self.upstream_first_byte = self.conn.loop.time()
+        self._cancel_read_timer()
+        self.resp_status = status
+        self.status = status
+        self.resp_headers = headers
+        self.response_source = "service"
+        if self.balancer is not None and self.target is not None:
+            self.balancer.report_status(self.target, status)
+        pipeline = self.conn.pipeline
+        pipeline.header_filter(self)
+        self.out.append(pipeline.response_head(self))
+        self.head_sent = True
+
+    def upstream_body(self, chunk: bytes) -> None:
+        if self.has_body_filter:
+            chunk = self.conn.pipeline.body_filter(self, chunk, False)
+            if not chunk:
+                return
+        if self.chunked_out:
+            self.out.append(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+        else:
+            self.out.append(chunk)
+        if len(self.out) > 64:
+            self.flush()
+
+    def flush(self) -> None:
+        out = self.out
+        if out:
+            self.conn.write(b"".join(out) if len(out) > 1 else out[0])
+            out.clear()
+
+    def upstream_complete(self) -> None:
+        self._cancel_read_timer()
+        self.upstream = None
+        if self.target is not None:
+            self.target.active -= 1
+            self.target = None
+        if self.has_body_filter:
+            tail = self.conn.pipeline.body_filter(self, b"", True)
+            if tail:
+                self.out.append(b"%x\r\n%b\r\n" % (len(tail), tail) if self.chunked_out else tail)
+        if self.chunked_out and self.resp_status >= 200:
+            self.out.append(b"0\r\n\r\n")
+        self.flush()
+        self.finish()
+
+    def upstream_failed(self, error: UpstreamError) -> None:
+        self._cancel_read_timer()
+        upstream = self.upstream
+        self.upstream = None
+        self.body_sink = None
+        if upstream is not None:
+            upstream.abandon()
+        target = self.target
+        if target is not None:
+            target.active -= 1
+            if self.balancer is not None:
+                if error.status == 504:
+                    self.balancer.report_timeout(target)
+                else:
+                    self.balancer.report_tcp_failure(target)
+        if self.finished:
+            return
+        if self.head_sent:
+            self.flush()
+            self.close_after = True
+            self.conn.abort()
+            self.finish()
+            return
+        self.conn.pipeline.upstream_failed(self, error)
+
+    def upstream_write_paused(self) -> None:
+        self.conn.pause_reading(self.conn.PAUSE_UPSTREAM)
+
+    def upstream_write_resumed(self) -> None:
+        self.conn.resume_reading(self.conn.PAUSE_UPSTREAM)
+
+    def start_read_timer(self, timeout: float) -> None:
+        self.read_timer = self.conn.loop.call_later(timeout, self._check_read_timeout, timeout)
+
+    def _check_read_timeout(self, timeout: float) -> None:
+        self.read_timer = None
+        upstream = self.upstream
+        if upstream is None or self.finished:
+            return
+        last = max(upstream.last_read, self.sent_at)
+        remaining = last + timeout - self.conn.loop.time()
+        if remaining > 0.001:
+            self.read_timer = self.conn.loop.call_later(remaining, self._check_read_timeout, timeout)
+            return
+        self.upstream_failed(UpstreamError(504, "upstream read timed out", retryable=True))
+
+    def _cancel_read_timer(self) -> None:
+        timer = self.read_timer
+        if timer is not None:
+            timer.cancel()
+            self.read_timer = None
+
+    # -- websocket tunnel -------------------------------------------------------------------------------
+    def upstream_upgraded(self, rest: bytes) -> None:
+        """The upstream answered 101: from now on bytes pass through unparsed both ways."""
+        self._cancel_read_timer()
+        self.flush()
+        self.conn.start_tunnel(self)
+        if rest:
+            self.conn.write(rest)
+
+    def tunnel_to_client(self, data: bytes) -> None:
+        self.conn.write(data)
+
+    def tunnel_closed(self) -> None:
+        self.upstream = None
+        self.close_after = True
+        self.conn.close()
+        if not self.finished:
+            self.finish()
+
+    # -- generated responses -----------------------------------------------------------------------------
+    def respond(self, status: int, body: bytes, headers: list[tuple[bytes, bytes]], source: str) -> None:
+        """Answer with a response the proxy (or a plugin) produced."""
+        if self.finished or self.head_sent:
+            return
+        self.resp_status = status
+        self.status = status
+        self.resp_headers = headers
+        self.response_source = source
+        pipeline = self.conn.pipeline
+        pipeline.header_filter(self)
+        if self.has_body_filter:
+            body = pipeline.body_filter(self, body, True)
+        self.chunked_out = False
+        head = pipeline.response_head(self, generated_length=len(body))
+        self.head_sent = True
+        if self.method == b"HEAD":
+            body = b""
+        self.conn.write(head + body if len(body) < 65536 else head)
+        if len(body) >= 65536:
+            self.conn.write(body)
+        self.finish()
+
+    def finish(self) -> None:
+        if self.finished:
+            return
+        self.finished = True
+        self.end = self.conn.loop.time()
+        self._cancel_read_timer()
+        upstream = self.upstream
+        if upstream is not None:
+            self.upstream = None
+            upstream.abandon()
+        if not self.body_complete:
+            # The rest of the request body will not be read: the connection cannot be reused.
+            self.close_after = True
+        self.conn.exchange_done(self)
+        self.conn.pipeline.after(self)
+
+    def client_gone(self) -> None:
+        """The client connection closed: drop the upstream side and run the log phase."""
+        self.close_after = True
+        self.body_sink = None
+        if self.target is not None:
+            self.target.active -= 1
+            self.target = None
+        if self.status == 0:
+            self.status = 499
+        if not self.finished:
+            self.finished = True
+            self.end = self.conn.loop.time()
+            self._cancel_read_timer()
+            upstream = self.upstream
+            self.upstream = None
+            if upstream is not None:
+                upstream.abandon()
+            self.conn.pipeline.after(self)
+
+    def response_header(self, lower: bytes) -> bytes | None:
+        edits = self.resp_edits
+        if edits is not None:
+            return edits.get(lower, self.resp_headers)
+        for name, value in self.resp_headers:
+            if name.lower() == lower:
+                return value
+        return None
+
+    def response_headers(self) -> list[tuple[bytes, bytes]]:
+        edits = self.resp_edits
+        base = [(n, v) for n, v in self.resp_headers if n.lower() not in RESPONSE_HOP_BY_HOP]
+        return list(edits.apply(base)) if edits else base
+
+
+HeaderFilter = Callable[[Exchange], None]

@@ -1,0 +1,151 @@
+"""Header names the proxy adds, strips or edits, and the edit set plugins build through the PDK."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Final
+
+__all__ = [
+    "HOP_BY_HOP",
+    "IDENTITY_HEADERS",
+    "HeaderEdits",
+    "first_value",
+    "header_map",
+]
+
+# Identity headers auth plugins set upstream; any client-supplied copy is dropped before plugins run.
+IDENTITY_HEADERS: Final[frozenset[bytes]] = frozenset(
+    name.replace(b"_", b"-")
+    for name in (
+        b"x-consumer-id",
+        b"x-consumer-custom-id",
+        b"x-consumer-username",
+        b"x-credential-identifier",
+        b"x-credential-username",
+        b"x-anonymous-consumer",
+        b"x-consumer-groups",
+        b"x-authenticated-groups",
+        b"x-authenticated-scope",
+        b"x-authenticated-userid",
+    )
+)
+
+# Not forwarded upstream as received: hop-by-hop headers plus those the proxy sets itself.
+HOP_BY_HOP: Final[frozenset[bytes]] = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"content-length",
+        b"host",
+        b"expect",
+        b"x-real-ip",
+        b"x-forwarded-for",
+        b"x-forwarded-proto",
+        b"x-forwarded-host",
+        b"x-forwarded-port",
+        b"x-forwarded-path",
+        b"x-forwarded-prefix",
+    }
+)
+
+# Response headers from the upstream the proxy re-frames itself.
+RESPONSE_HOP_BY_HOP: Final[frozenset[bytes]] = frozenset(
+    {b"connection", b"keep-alive", b"proxy-connection", b"transfer-encoding", b"te", b"trailer", b"upgrade"}
+)
+
+
+def header_map(raw: Iterable[tuple[bytes, bytes]], limit: int = 0) -> dict[str, str | list[str]]:
+    """Lower-cased names; repeated headers as lists (kong.request.get_headers)."""
+    out: dict[str, str | list[str]] = {}
+    count = 0
+    for name, value in raw:
+        key = name.decode("latin-1").lower()
+        text = value.decode("latin-1")
+        existing = out.get(key)
+        if existing is None:
+            count += 1
+            if limit and count > limit:
+                break
+            out[key] = text
+        elif isinstance(existing, list):
+            existing.append(text)
+        else:
+            out[key] = [existing, text]
+    return out
+
+
+def first_value(raw: Iterable[tuple[bytes, bytes]], lower_name: bytes) -> bytes | None:
+    for name, value in raw:
+        if name.lower() == lower_name:
+            return value
+    return None
+
+
+def _text(value: str | int) -> str:
+    text = str(value)
+    if "\r" in text or "\n" in text:
+        raise ValueError("invalid header value: contains CR or LF")
+    return text
+
+
+def _name(name: str) -> str:
+    if not name or any(c in name for c in "\r\n: \t"):
+        raise ValueError(f"invalid header name: {name!r}")
+    return name
+
+
+class HeaderEdits:
+    """Set/add/clear edits over a raw header list, applied when the headers are serialized.
+
+    `values` maps a lower-cased name to (name as given, values); an empty list means cleared."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[bytes, tuple[bytes, list[bytes]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def set(self, name: str, value: str | int | list[str]) -> None:
+        encoded = _name(name).encode("latin-1")
+        values = value if isinstance(value, list) else [value]
+        self.values[encoded.lower()] = (encoded, [_text(v).encode("latin-1") for v in values])
+
+    def add(self, name: str, value: str | int, base: Iterable[tuple[bytes, bytes]]) -> None:
+        encoded = _name(name).encode("latin-1")
+        lower = encoded.lower()
+        current = self.values.get(lower)
+        if current is None:
+            current = (encoded, [v for n, v in base if n.lower() == lower])
+            self.values[lower] = current
+        current[1].append(_text(value).encode("latin-1"))
+
+    def clear(self, name: str) -> None:
+        encoded = name.encode("latin-1")
+        self.values[encoded.lower()] = (encoded, [])
+
+    def set_many(self, headers: Mapping[str, str | list[str]]) -> None:
+        for name, value in headers.items():
+            self.set(name, value)
+
+    def get(self, lower: bytes, base: Iterable[tuple[bytes, bytes]]) -> bytes | None:
+        edited = self.values.get(lower)
+        if edited is not None:
+            return edited[1][0] if edited[1] else None
+        return first_value(base, lower)
+
+    def apply(self, base: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[bytes, bytes]]:
+        """The raw headers with edits applied (edited names replaced, appended at the end)."""
+        edits = self.values
+        for name, value in base:
+            if name.lower() not in edits:
+                yield name, value
+        for name, values in edits.values():
+            for value in values:
+                yield name, value

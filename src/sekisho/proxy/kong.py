@@ -1,0 +1,585 @@
+"""The PDK (`kong.*`) over an Exchange: what plugin phase handlers receive as `kong`.
+
+One `Kong` object per request, created only when a plugin runs. `current` names the running plugin so
+`kong.ctx.plugin` and `kong.log` are per plugin.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import parse_qsl, unquote, urlencode
+
+from sekisho.pdk import (
+    Cache,
+    Client,
+    Ctx,
+    EntityReader,
+    Headers,
+    Ip,
+    Log,
+    Node,
+    Request,
+    Response,
+    Router,
+    Service,
+    ServiceRequest,
+    ServiceResponse,
+    ShortCircuit,
+)
+from sekisho.proxy.errors import message_for
+from sekisho.proxy.headers import HeaderEdits, header_map
+
+if TYPE_CHECKING:
+    from sekisho.proxy.exchange import Exchange
+    from sekisho.proxy.pipeline import Pipeline
+
+__all__ = ["ErrorExit", "Kong", "serialize"]
+
+Row = dict[str, Any]
+_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "apikey", "x-api-key"})
+
+
+class ErrorExit(ShortCircuit):
+    """`kong.response.error`: the body is `{"message": ...}` in the format `Accept` asks for."""
+
+    def __init__(self, status: int, message: str, headers: Headers | None) -> None:
+        super().__init__(status, None, headers)
+        self.message = message
+
+
+def _text(value: bytes | None) -> str | None:
+    return value.decode("latin-1") if value is not None else None
+
+
+def _query_dict(raw: str, max_args: int) -> dict[str, str | list[str]]:
+    out: dict[str, str | list[str]] = {}
+    for count, (key, value) in enumerate(parse_qsl(raw, keep_blank_values=True)):
+        if max_args and count >= max_args:
+            break
+        existing = out.get(key)
+        if existing is None:
+            out[key] = value
+        elif isinstance(existing, list):
+            existing.append(value)
+        else:
+            out[key] = [existing, value]
+    return out
+
+
+class KongRequest:
+    __slots__ = ("_ex", "_pipeline")
+
+    def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
+        self._ex = ex
+        self._pipeline = pipeline
+
+    def get_scheme(self) -> str:
+        return self._ex.conn.scheme
+
+    def get_host(self) -> str:
+        host = self._ex.host.decode("latin-1")
+        if host.startswith("["):
+            return host.partition("]")[0] + "]"
+        return host.rpartition(":")[0] if host.count(":") == 1 else host
+
+    def get_port(self) -> int:
+        return self._ex.conn.server_port
+
+    def get_forwarded_scheme(self) -> str:
+        return self._pipeline.forwarded(self._ex, b"x-forwarded-proto") or self.get_scheme()
+
+    def get_forwarded_host(self) -> str:
+        return self._pipeline.forwarded(self._ex, b"x-forwarded-host") or self.get_host()
+
+    def get_forwarded_port(self) -> int:
+        value = self._pipeline.forwarded(self._ex, b"x-forwarded-port")
+        if value and value.isdigit():
+            return int(value)
+        return self.get_port()
+
+    def get_forwarded_path(self) -> str:
+        return self._pipeline.forwarded(self._ex, b"x-forwarded-path") or self.get_path()
+
+    def get_forwarded_prefix(self) -> str | None:
+        value = self._pipeline.forwarded(self._ex, b"x-forwarded-prefix")
+        if value:
+            return value
+        match = self._ex.match
+        return match.matched_prefix if match is not None else None
+
+    def get_http_version(self) -> float:
+        return 1.1 if self._ex.http_11 else 1.0
+
+    def get_method(self) -> str:
+        return self._ex.method.decode("latin-1")
+
+    def get_path(self) -> str:
+        from sekisho.router import normalize_path
+
+        return normalize_path(unquote(self.get_raw_path(), errors="surrogateescape"))
+
+    def get_raw_path(self) -> str:
+        return self._ex.path.decode("latin-1")
+
+    def get_path_with_query(self) -> str:
+        return self._ex.url.decode("latin-1")
+
+    def get_raw_query(self) -> str:
+        return self._ex.query.decode("latin-1")
+
+    def get_query_arg(self, name: str) -> str | None:
+        value = self.get_query(0).get(name)
+        if isinstance(value, list):
+            return value[0]
+        return value
+
+    def get_query(self, max_args: int = 100) -> dict[str, str | list[str]]:
+        return _query_dict(self.get_raw_query(), max_args)
+
+    def get_header(self, name: str) -> str | None:
+        return self._ex.header(name.lower())
+
+    def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
+        return self._ex.headers_dict(max_headers)
+
+    async def get_raw_body(self) -> bytes:
+        return await self._ex.read_body()
+
+    async def get_body(self, mimetype: str | None = None) -> tuple[Any, str | None, str | None]:
+        content_type = (mimetype or self.get_header("content-type") or "").split(";")[0].strip().lower()
+        raw = await self.get_raw_body()
+        if content_type == "application/json":
+            try:
+                return json.loads(raw or b"null"), None, content_type
+            except ValueError:
+                return None, "failed to decode JSON body", content_type
+        if content_type == "application/x-www-form-urlencoded":
+            return _query_dict(raw.decode("utf-8", "replace"), 100), None, content_type
+        if content_type == "multipart/form-data":
+            return None, "multipart bodies are not parsed", content_type
+        return None, "missing content type" if not content_type else "unsupported content type", content_type or None
+
+    def get_uri_captures(self) -> dict[str, Any]:
+        match = self._ex.match
+        captures = match.uri_captures if match is not None else None
+        if not captures:
+            return {"unnamed": [], "named": {}}
+        return {"unnamed": list(captures.get("unnamed") or []), "named": dict(captures.get("named") or {})}
+
+    def get_start_time(self) -> float:
+        return self._ex.start_time
+
+
+class KongResponse:
+    __slots__ = ("_ex",)
+
+    def __init__(self, ex: Exchange) -> None:
+        self._ex = ex
+
+    def _edits(self) -> HeaderEdits:
+        if self._ex.head_sent:
+            raise RuntimeError("response headers were already sent")
+        edits = self._ex.resp_edits
+        if edits is None:
+            edits = self._ex.resp_edits = HeaderEdits()
+        return edits
+
+    def get_status(self) -> int:
+        return self._ex.status or 200
+
+    def get_header(self, name: str) -> str | None:
+        return _text(self._ex.response_header(name.lower().encode("latin-1")))
+
+    def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
+        return header_map(self._ex.response_headers(), max_headers)
+
+    def get_source(self) -> str:
+        return self._ex.response_source
+
+    def set_status(self, status: int) -> None:
+        if self._ex.head_sent:
+            raise RuntimeError("response headers were already sent")
+        self._ex.status = status
+
+    def set_header(self, name: str, value: str | int) -> None:
+        self._edits().set(name, value)
+
+    def add_header(self, name: str, value: str | int) -> None:
+        self._edits().add(name, value, self._ex.resp_headers)
+
+    def clear_header(self, name: str) -> None:
+        self._edits().clear(name)
+
+    def set_headers(self, headers: Headers) -> None:
+        self._edits().set_many(headers)
+
+    def exit(
+        self, status: int, body: bytes | str | Mapping[str, Any] | None = None, headers: Headers | None = None
+    ) -> NoReturn:
+        raise ShortCircuit(status, body, headers)
+
+    def error(self, status: int, message: str | None = None, headers: Headers | None = None) -> NoReturn:
+        raise ErrorExit(status, message if message is not None else message_for(status), headers)
+
+
+class KongServiceRequest:
+    __slots__ = ("_ex",)
+
+    def __init__(self, ex: Exchange) -> None:
+        self._ex = ex
+
+    def _edits(self) -> HeaderEdits:
+        edits = self._ex.service_edits
+        if edits is None:
+            edits = self._ex.service_edits = HeaderEdits()
+        return edits
+
+    def set_scheme(self, scheme: str) -> None:
+        if scheme not in ("http", "https"):
+            raise ValueError("invalid scheme: " + scheme)
+        self._ex.upstream_scheme = scheme
+
+    def set_method(self, method: str) -> None:
+        if not method.isalpha():
+            raise ValueError("invalid method")
+        self._ex.upstream_method = method.upper().encode("ascii")
+
+    def set_path(self, path: str) -> None:
+        if not path.startswith("/") or any(c in path for c in " \r\n?#"):
+            raise ValueError("path must start with / and contain no query")
+        self._ex.upstream_path = path
+
+    def set_raw_query(self, query: str) -> None:
+        if any(c in query for c in " \r\n#"):
+            raise ValueError("invalid query")
+        self._ex.upstream_query = query.encode("latin-1")
+
+    def set_query(self, args: Mapping[str, str | list[str]]) -> None:
+        self._ex.upstream_query = urlencode(list(args.items()), doseq=True).encode("latin-1")
+
+    def set_header(self, name: str, value: str | int) -> None:
+        lowered = name.lower()
+        if lowered == "host":
+            self._ex.upstream_host_header = str(value)
+            return
+        self._edits().set(name, value)
+
+    def add_header(self, name: str, value: str | int) -> None:
+        self._edits().add(name, value, self._ex.headers)
+
+    def clear_header(self, name: str) -> None:
+        self._edits().clear(name)
+
+    def set_headers(self, headers: Headers) -> None:
+        for name, value in headers.items():
+            if isinstance(value, list):
+                self._edits().set(name, value)
+            else:
+                self.set_header(name, value)
+
+    def set_raw_body(self, body: bytes) -> None:
+        self._ex.replaced_body = bytes(body)
+
+    def get_header(self, name: str) -> str | None:
+        lowered = name.lower().encode("latin-1")
+        edits = self._ex.service_edits
+        if edits is not None:
+            return _text(edits.get(lowered, self._ex.headers))
+        return self._ex.header(name.lower())
+
+
+class KongServiceResponse:
+    __slots__ = ("_ex",)
+
+    def __init__(self, ex: Exchange) -> None:
+        self._ex = ex
+
+    def get_status(self) -> int | None:
+        ex = self._ex
+        return ex.resp_status if ex.response_source == "service" and ex.resp_status else None
+
+    def get_header(self, name: str) -> str | None:
+        if self._ex.response_source != "service":
+            return None
+        wanted = name.lower().encode("latin-1")
+        for key, value in self._ex.resp_headers:
+            if key.lower() == wanted:
+                return value.decode("latin-1")
+        return None
+
+    def get_headers(self, max_headers: int = 100) -> dict[str, str | list[str]]:
+        if self._ex.response_source != "service":
+            return {}
+        return header_map(self._ex.resp_headers, max_headers)
+
+
+class KongService:
+    __slots__ = ("_ex", "request", "response")
+
+    def __init__(self, ex: Exchange) -> None:
+        self._ex = ex
+        self.request: ServiceRequest = KongServiceRequest(ex)
+        self.response: ServiceResponse = KongServiceResponse(ex)
+
+    def set_upstream(self, host: str) -> bool:
+        snapshot = self._ex.snapshot
+        balancer = snapshot.balancer_for(host) if snapshot is not None else None
+        if balancer is None:
+            return False
+        self._ex.balancer = balancer
+        self._ex.upstream_host = host
+        return True
+
+    def set_target(self, host: str, port: int) -> None:
+        if not 0 < port < 65536:
+            raise ValueError("invalid port")
+        self._ex.balancer = None
+        self._ex.upstream_host = host
+        self._ex.upstream_port = port
+
+
+class KongClient:
+    __slots__ = ("_ex", "_pipeline")
+
+    def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
+        self._ex = ex
+        self._pipeline = pipeline
+
+    def get_ip(self) -> str:
+        return self._ex.real_ip
+
+    def get_forwarded_ip(self) -> str:
+        return self._ex.real_ip
+
+    def get_port(self) -> int:
+        return self._ex.conn.peer_port
+
+    def get_forwarded_port(self) -> int:
+        return self._ex.conn.peer_port
+
+    def get_protocol(self, allow_terminated: bool = False) -> str:
+        if allow_terminated:
+            forwarded = self._pipeline.forwarded(self._ex, b"x-forwarded-proto")
+            if forwarded in ("http", "https"):
+                return forwarded
+        return self._ex.conn.scheme
+
+    def get_consumer(self) -> Row | None:
+        return self._ex.consumer
+
+    def get_credential(self) -> Row | None:
+        return self._ex.credential
+
+    def authenticate(self, consumer: Row | None, credential: Row | None) -> None:
+        self._pipeline.authenticate(self._ex, consumer, credential, anonymous=False)
+
+    def authenticate_anonymous(self, consumer: Row) -> None:
+        """Continue as the configured `anonymous` consumer (sets `X-Anonymous-Consumer: true` upstream)."""
+        self._pipeline.authenticate(self._ex, consumer, None, anonymous=True)
+
+    async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> Row | None:
+        return await self._pipeline.load_consumer(consumer_id, search_by_username)
+
+
+class KongCtx:
+    __slots__ = ("_ex", "_kong")
+
+    def __init__(self, ex: Exchange, kong: Kong) -> None:
+        self._ex = ex
+        self._kong = kong
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        shared = self._ex.ctx_shared
+        if shared is None:
+            shared = self._ex.ctx_shared = {}
+        return shared
+
+    @shared.setter
+    def shared(self, value: dict[str, Any]) -> None:
+        self._ex.ctx_shared = value
+
+    @property
+    def plugin(self) -> dict[str, Any]:
+        per_plugin = self._ex.ctx_plugin
+        if per_plugin is None:
+            per_plugin = self._ex.ctx_plugin = {}
+        name = self._kong.current
+        found = per_plugin.get(name)
+        if found is None:
+            found = per_plugin[name] = {}
+        return found
+
+    @plugin.setter
+    def plugin(self, value: dict[str, Any]) -> None:
+        per_plugin = self._ex.ctx_plugin
+        if per_plugin is None:
+            per_plugin = self._ex.ctx_plugin = {}
+        per_plugin[self._kong.current] = value
+
+
+class KongLog:
+    __slots__ = ("_ex", "_kong", "_pipeline")
+
+    def __init__(self, ex: Exchange, kong: Kong, pipeline: Pipeline) -> None:
+        self._ex = ex
+        self._kong = kong
+        self._pipeline = pipeline
+
+    def _emit(self, level: int, parts: tuple[object, ...]) -> None:
+        logger = logging.getLogger(f"sekisho.plugins.{self._kong.current or 'core'}")
+        if logger.isEnabledFor(level):
+            logger.log(level, "[%s] %s", self._kong.current, "".join(str(p) for p in parts))
+
+    def debug(self, *parts: object) -> None:
+        self._emit(logging.DEBUG, parts)
+
+    def info(self, *parts: object) -> None:
+        self._emit(logging.INFO, parts)
+
+    def notice(self, *parts: object) -> None:
+        self._emit(logging.INFO, parts)
+
+    def warn(self, *parts: object) -> None:
+        self._emit(logging.WARNING, parts)
+
+    def err(self, *parts: object) -> None:
+        self._emit(logging.ERROR, parts)
+
+    def crit(self, *parts: object) -> None:
+        self._emit(logging.CRITICAL, parts)
+
+    def serialize(self) -> dict[str, Any]:
+        return serialize(self._ex, self._pipeline)
+
+
+class KongRouter:
+    __slots__ = ("_ex",)
+
+    def __init__(self, ex: Exchange) -> None:
+        self._ex = ex
+
+    def get_route(self) -> Row | None:
+        return self._ex.route
+
+    def get_service(self) -> Row | None:
+        return self._ex.service
+
+
+class KongNode:
+    __slots__ = ("_hostname", "_id", "_secret")
+
+    def __init__(self, node_id: str, hostname: str, cluster_secret: bytes) -> None:
+        self._id = node_id
+        self._hostname = hostname
+        self._secret = cluster_secret
+
+    def derive_secret(self, purpose: str) -> bytes:
+        return hmac.new(self._secret, b"sekisho-derive:" + purpose.encode(), hashlib.sha256).digest()
+
+    def get_id(self) -> str:
+        return self._id
+
+    def get_hostname(self) -> str:
+        return self._hostname
+
+
+class KongIp:
+    __slots__ = ("_pipeline",)
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+
+    def is_trusted(self, address: str) -> bool:
+        return self._pipeline.trusted.is_trusted(address)
+
+
+class Kong:
+    """Implements `sekisho.pdk.PDK` for one request."""
+
+    __slots__ = (
+        "_pipeline",
+        "cache",
+        "client",
+        "ctx",
+        "current",
+        "ip",
+        "log",
+        "node",
+        "request",
+        "response",
+        "router",
+        "service",
+    )
+
+    def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
+        self._pipeline = pipeline
+        self.current = ""
+        self.request: Request = KongRequest(ex, pipeline)
+        self.response: Response = KongResponse(ex)
+        self.service: Service = KongService(ex)
+        self.client: Client = KongClient(ex, pipeline)
+        self.ctx: Ctx = KongCtx(ex, self)
+        self.log: Log = KongLog(ex, self, pipeline)
+        self.router: Router = KongRouter(ex)
+        self.node: Node = pipeline.node
+        self.ip: Ip = KongIp(pipeline)
+        self.cache: Cache = pipeline.runtime.cache
+
+    def db(self, entity: str) -> EntityReader:
+        return self._pipeline.runtime.entity_reader(entity)
+
+
+def _redact(headers: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+    for name in _REDACTED_HEADERS.intersection(headers):
+        headers[name] = "REDACTED"
+    return headers
+
+
+def serialize(ex: Exchange, pipeline: Pipeline) -> dict[str, Any]:
+    """Kong's basic log serializer (kong/pdk/log.lua `serialize`), with credentials-bearing headers redacted."""
+    conn = ex.conn
+    scheme = conn.scheme
+    host = ex.host.decode("latin-1") or conn.local_ip
+    end = ex.end or conn.loop.time()
+    upstream_ms = int((ex.upstream_first_byte - ex.upstream_start) * 1000) if ex.upstream_first_byte else None
+    kong_ms = int((ex.upstream_start - ex.start) * 1000) if ex.upstream_start else int((end - ex.start) * 1000)
+    upstream_uri = ex.upstream_path + ("?" + ex.query.decode("latin-1") if ex.query else "")
+    record: dict[str, Any] = {
+        "request": {
+            "uri": ex.url.decode("latin-1"),
+            "url": f"{scheme}://{host}{ex.url.decode('latin-1')}",
+            "querystring": _query_dict(ex.query.decode("latin-1"), 100),
+            "method": ex.method.decode("latin-1"),
+            "headers": _redact(header_map(ex.headers, 100)),
+            "size": ex.body_received,
+        },
+        "upstream_uri": upstream_uri if ex.route is not None else "",
+        "response": {
+            "status": ex.status,
+            "headers": _redact(header_map(ex.response_headers(), 100)),
+            "size": conn.bytes_sent_for(ex),
+        },
+        "latencies": {
+            "kong": kong_ms,
+            "proxy": upstream_ms if upstream_ms is not None else -1,
+            "request": int((end - ex.start) * 1000),
+        },
+        "tries": [],
+        "client_ip": ex.real_ip,
+        "started_at": int(ex.start_time * 1000),
+        "source": ex.response_source,
+    }
+    if ex.route is not None:
+        record["route"] = ex.route
+    if ex.service is not None:
+        record["service"] = ex.service
+    if ex.consumer is not None:
+        record["consumer"] = ex.consumer
+        record["authenticated_entity"] = {"id": (ex.credential or {}).get("id")} if ex.credential else None
+    return record

@@ -1,0 +1,634 @@
+"""The request pipeline: rewrite (global plugins) -> route -> access -> upstream -> header_filter ->
+body_filter -> log (Kong's runloop).
+
+Requests that no plugin touches before the upstream stay synchronous from the parsed head to the upstream
+write; a coroutine exists only when a plugin's rewrite/access phase runs or a new upstream connection has
+to be opened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any, Final
+
+from sekisho.pdk import ShortCircuit
+from sekisho.proxy.errors import (
+    HTTPS_REQUIRED,
+    NO_ROUTE,
+    NO_SERVICE,
+    RING_BALANCER_FAILURE,
+    UpstreamError,
+    message_for,
+    render_error,
+)
+from sekisho.proxy.exchange import status_line
+from sekisho.proxy.forwarded import TrustedIps, real_client_ip
+from sekisho.proxy.headers import HOP_BY_HOP, RESPONSE_HOP_BY_HOP, HeaderEdits
+from sekisho.proxy.kong import ErrorExit, Kong, KongNode, serialize
+from sekisho.proxy.settings import ProxySettings
+from sekisho.proxy.upstream import PoolKey, UpstreamConnection, UpstreamPool
+from sekisho.runtime.plan import ResolvedPlugin
+from sekisho.runtime.runtime import Runtime
+
+if TYPE_CHECKING:
+    from sekisho.proxy.exchange import Exchange
+
+__all__ = ["AccessLogHook", "Pipeline"]
+
+logger = logging.getLogger("sekisho.proxy")
+
+AccessLogHook = Callable[[dict[str, Any]], None]
+"""Called once per finished request with Kong's serialized log record (see `kong.log.serialize`)."""
+
+_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
+_JSON: Final = b"application/json; charset=utf-8"
+
+
+def _ms(seconds: float) -> bytes:
+    return str(max(0, int(seconds * 1000))).encode()
+
+
+class Pipeline:
+    """Shared by every connection of a worker: runtime, settings, upstream pool and plugin runner."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        settings: ProxySettings,
+        loop: asyncio.AbstractEventLoop,
+        access_log: AccessLogHook | None = None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.loop = loop
+        self.access_log = access_log
+        self.trusted = TrustedIps(settings.trusted_ips)
+        self.node = KongNode(settings.node_id, settings.hostname, settings.cluster_secret)
+        self.pool = UpstreamPool(
+            loop,
+            size=settings.upstream_keepalive_pool_size,
+            idle_timeout=settings.upstream_keepalive_idle_timeout,
+            max_requests=settings.upstream_keepalive_max_requests,
+            high_water=settings.high_water,
+        )
+        self.real_ip_header = settings.real_ip_header.lower().encode("latin-1")
+        token = settings.server_token.encode("latin-1")
+        self.via = b"Via: " + token + b"\r\n" if settings.header_enabled("Via") else b""
+        self.server = b"Server: " + token + b"\r\n" if settings.header_enabled("Server") else b""
+        self.upstream_latency = settings.header_enabled("X-Kong-Upstream-Latency")
+        self.proxy_latency = settings.header_enabled("X-Kong-Proxy-Latency")
+        self.response_latency = settings.header_enabled("X-Kong-Response-Latency")
+        self.upstream_status = settings.header_enabled("X-Kong-Upstream-Status")
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- entry ----------------------------------------------------------------------------------------------
+    def begin(self, ex: Exchange) -> None:
+        """The request head is parsed and it is this exchange's turn on its connection."""
+        try:
+            snapshot = ex.snapshot = self.runtime.snapshot
+            if ex.preset_error:
+                self.respond_error(ex, ex.preset_error, None)
+                return
+            if self.trusted:
+                header = ex.header(self.settings.real_ip_header.lower())
+                ex.real_ip = real_client_ip(ex.peer, header, self.trusted, self.settings.real_ip_recursive)
+            if snapshot.plugins.rewrite:
+                self.spawn(self._rewrite_then_access(ex))
+                return
+            if not self._route(ex):
+                return
+            plan = ex.plan
+            assert plan is not None
+            if plan.needs_access:
+                self.spawn(self._access_then_upstream(ex))
+                return
+            ex.collected = plan.base_collected
+            ex.has_body_filter = plan.has_body_filter
+            self.upstream(ex)
+        except Exception:
+            logger.exception("unexpected error while handling a request")
+            self.respond_error(ex, 500, None)
+
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = self.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- routing --------------------------------------------------------------------------------------------
+    def _route(self, ex: Exchange) -> bool:
+        snapshot = ex.snapshot
+        assert snapshot is not None
+        conn = ex.conn
+        scheme = conn.scheme
+        host = ex.host.decode("latin-1") if ex.host else None
+        path = ex.path.decode("latin-1")
+        match = snapshot.router.match(
+            ex.method.decode("latin-1"), host, path, ex.header_lookup, scheme, conn.sni, conn.server_port
+        )
+        if match is None:
+            ex.collected = snapshot.plugins.globals_for(scheme)
+            ex.has_body_filter = any(p.body_filter for p in ex.collected)
+            self.respond_error(ex, 404, NO_ROUTE, kong_exit=True)
+            return False
+        ex.match = match
+        route = ex.route = match.route
+        service = ex.service = match.service
+        protocols = route.get("protocols") or ()
+        if scheme == "http" and "http" not in protocols and "https" in protocols:
+            ex.collected = snapshot.plugins.globals_for(scheme)
+            self._https_required(ex, int(route.get("https_redirect_status_code") or 426))
+            return False
+        if service is None:
+            ex.collected = snapshot.plugins.globals_for(scheme)
+            self.respond_error(ex, 503, NO_SERVICE, kong_exit=True)
+            return False
+        ex.plan = snapshot.plugins.plan(route.get("id"), service.get("id"), scheme)
+        ex.upstream_scheme = "https" if service.get("protocol") in ("https", "wss", "grpcs") else "http"
+        service_host = str(service.get("host"))
+        ex.upstream_host = service_host
+        ex.upstream_port = int(service.get("port") or 80)
+        ex.balancer = snapshot.balancer_for(service_host)
+        ex.upstream_path = match.upstream_path
+        return True
+
+    def _https_required(self, ex: Exchange, status: int) -> None:
+        if status == 426:
+            body, ctype = render_error(426, HTTPS_REQUIRED, self._accept(ex), "application/json")
+            headers = [(b"Content-Type", ctype), (b"Connection", b"Upgrade"), (b"Upgrade", b"TLS/1.2, HTTP/1.1")]
+            ex.respond(426, body, headers, "error")
+            return
+        location = b"https://" + ex.host.split(b":")[0] + ex.url
+        ex.respond(status, b"", [(b"Location", location)], "error")
+
+    # -- plugins --------------------------------------------------------------------------------------------
+    def kong(self, ex: Exchange) -> Kong:
+        kong = ex.kong
+        if kong is None:
+            kong = ex.kong = Kong(ex, self)
+        return kong
+
+    async def _rewrite_then_access(self, ex: Exchange) -> None:
+        snapshot = ex.snapshot
+        assert snapshot is not None
+        globals_ = snapshot.plugins.globals_for(ex.conn.scheme)
+        kong = self.kong(ex)
+        try:
+            for resolved in globals_:
+                if resolved.rewrite:
+                    if resolved.broken:
+                        raise RuntimeError(f"plugin {resolved.name} has an unusable configuration")
+                    kong.current = resolved.name
+                    await resolved.plugin.rewrite(kong, resolved.conf)
+        except ShortCircuit as exit_:
+            ex.collected = globals_
+            ex.has_body_filter = any(p.body_filter for p in globals_)
+            self._exit(ex, exit_)
+            return
+        except Exception:
+            logger.exception("plugin %s failed in the rewrite phase", kong.current)
+            ex.collected = globals_
+            self.respond_error(ex, 500, None)
+            return
+        if not self._route(ex):
+            return
+        await self._access_then_upstream(ex)
+
+    async def _access_then_upstream(self, ex: Exchange) -> None:
+        plan = ex.plan
+        assert plan is not None
+        scheme = ex.conn.scheme
+        kong = self.kong(ex)
+        collected: list[ResolvedPlugin] = []
+        ex.collected = collected
+        try:
+            for entry in plan.entries:
+                consumer = ex.consumer
+                resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
+                if resolved is None or scheme not in resolved.protocols:
+                    continue
+                collected.append(resolved)
+                if resolved.broken:
+                    raise RuntimeError(f"plugin {resolved.name} has an unusable configuration")
+                if resolved.access:
+                    kong.current = resolved.name
+                    await resolved.plugin.access(kong, resolved.conf)
+                if ex.finished:
+                    return
+        except ShortCircuit as exit_:
+            ex.has_body_filter = any(p.body_filter for p in collected)
+            self._exit(ex, exit_)
+            return
+        except Exception:
+            logger.exception("plugin %s failed in the access phase", kong.current)
+            ex.has_body_filter = any(p.body_filter for p in collected)
+            self.respond_error(ex, 500, None)
+            return
+        ex.has_body_filter = any(p.body_filter for p in collected)
+        if not ex.finished:
+            self.upstream(ex)
+
+    def header_filter(self, ex: Exchange) -> None:
+        if not ex.collected:
+            return
+        kong: Kong | None = None
+        for resolved in ex.collected:
+            if resolved.header_filter:
+                kong = kong or self.kong(ex)
+                kong.current = resolved.name
+                try:
+                    resolved.plugin.header_filter(kong, resolved.conf)
+                except ShortCircuit:
+                    logger.error("plugin %s called kong.response.exit in header_filter; ignored", resolved.name)
+                except Exception:
+                    logger.exception("plugin %s failed in the header_filter phase", resolved.name)
+
+    def body_filter(self, ex: Exchange, chunk: bytes, eof: bool) -> bytes:
+        kong = self.kong(ex)
+        for resolved in ex.collected:
+            if resolved.body_filter:
+                kong.current = resolved.name
+                try:
+                    chunk = resolved.plugin.body_filter(kong, resolved.conf, chunk, eof)
+                except ShortCircuit:
+                    logger.error("plugin %s called kong.response.exit in body_filter; ignored", resolved.name)
+                except Exception:
+                    logger.exception("plugin %s failed in the body_filter phase", resolved.name)
+        return chunk
+
+    def after(self, ex: Exchange) -> None:
+        """The response is done: the access-log hook, then the log phase in the background."""
+        if self.access_log is not None:
+            try:
+                self.access_log(serialize(ex, self))
+            except Exception:
+                logger.exception("access log hook failed")
+        for resolved in ex.collected:
+            if resolved.log:
+                self.spawn(self._log_phase(ex))
+                return
+
+    async def _log_phase(self, ex: Exchange) -> None:
+        kong = self.kong(ex)
+        for resolved in ex.collected:
+            if not resolved.log:
+                continue
+            kong.current = resolved.name
+            try:
+                async with asyncio.timeout(self.settings.log_phase_timeout):
+                    await resolved.plugin.log(kong, resolved.conf)
+            except TimeoutError:
+                logger.error("plugin %s: log phase timed out", resolved.name)
+            except Exception:
+                logger.exception("plugin %s failed in the log phase", resolved.name)
+
+    def _exit(self, ex: Exchange, exit_: ShortCircuit) -> None:
+        headers: list[tuple[bytes, bytes]] = []
+        has_type = False
+        for name, value in (exit_.headers or {}).items():
+            values = value if isinstance(value, list) else [value]
+            for item in values:
+                headers.append((name.encode("latin-1"), str(item).encode("latin-1")))
+            has_type = has_type or name.lower() == "content-type"
+        body: bytes
+        if isinstance(exit_, ErrorExit):
+            body, ctype = render_error(exit_.status, exit_.message, self._accept(ex), "application/json")
+            if not has_type:
+                headers.append((b"Content-Type", ctype))
+        elif exit_.body is None:
+            body = b""
+        elif isinstance(exit_.body, Mapping):
+            body = json.dumps(exit_.body, ensure_ascii=False, separators=(",", ":")).encode()
+            if not has_type:
+                headers.append((b"Content-Type", _JSON))
+        elif isinstance(exit_.body, str):
+            body = exit_.body.encode()
+        else:
+            body = bytes(exit_.body)
+        ex.respond(exit_.status, body, headers, "exit")
+
+    def authenticate(
+        self, ex: Exchange, consumer: dict[str, Any] | None, credential: dict[str, Any] | None, *, anonymous: bool
+    ) -> None:
+        """Record who is calling and set Kong's X-Consumer-* headers upstream."""
+        ex.consumer = consumer
+        ex.credential = credential
+        ex.consumer_anonymous = anonymous and consumer is not None
+        edits = ex.service_edits
+        if edits is None:
+            edits = ex.service_edits = HeaderEdits()
+        if consumer is None:
+            for name in ("X-Consumer-ID", "X-Consumer-Custom-ID", "X-Consumer-Username", "X-Anonymous-Consumer"):
+                edits.clear(name)
+        else:
+            edits.set("X-Consumer-ID", str(consumer.get("id")))
+            for header, key in (("X-Consumer-Custom-ID", "custom_id"), ("X-Consumer-Username", "username")):
+                value = consumer.get(key)
+                if value is None:
+                    edits.clear(header)
+                else:
+                    edits.set(header, str(value))
+            if anonymous:
+                edits.set("X-Anonymous-Consumer", "true")
+            else:
+                edits.clear("X-Anonymous-Consumer")
+        if credential is not None and credential.get("id") is not None:
+            edits.set("X-Credential-Identifier", str(credential["id"]))
+        else:
+            edits.clear("X-Credential-Identifier")
+
+    async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> dict[str, Any] | None:
+        reader = self.runtime.entity_reader("consumers")
+
+        async def load() -> dict[str, Any] | None:
+            row = await reader.select(consumer_id)
+            if row is None and search_by_username:
+                row = await reader.select_by("username", consumer_id)
+            return row
+
+        key = ("consumers", "by_username" if search_by_username else "by_id", consumer_id)
+        found: dict[str, Any] | None = await self.runtime.cache.get(key, load)
+        return found
+
+    # -- upstream -------------------------------------------------------------------------------------------
+    def upstream(self, ex: Exchange) -> None:
+        """One try: pick a peer, reuse a pooled connection or open one, send the request."""
+        if ex.finished:
+            return
+        ex.tries += 1
+        balancer = ex.balancer
+        if balancer is not None:
+            target = balancer.select(self._hash_key(ex) if balancer.hashed else None, ex.tried)
+            if target is None:
+                self.respond_error(ex, 503, RING_BALANCER_FAILURE, kong_exit=True)
+                return
+            ex.target = target
+            target.active += 1
+            if ex.tried is None:
+                ex.tried = []
+            ex.tried.append(target)
+            host, port = target.host, target.port
+        else:
+            host, port = ex.upstream_host, ex.upstream_port
+        key: PoolKey = (host, port, ex.upstream_scheme == "https", None)
+        conn = self.pool.take(key)
+        if conn is None:
+            self.spawn(self._connect(ex, key))
+            return
+        self._send(ex, conn)
+
+    async def _connect(self, ex: Exchange, key: PoolKey) -> None:
+        service = ex.service or {}
+        timeout = int(service.get("connect_timeout") or 60000) / 1000
+        verify = bool(service.get("tls_verify"))
+        try:
+            conn = await self.pool.connect(key, timeout, verify)
+        except UpstreamError as error:
+            ex.upstream_failed(error)
+            return
+        if ex.finished:
+            self.pool.release(conn)
+            return
+        self._send(ex, conn)
+
+    def _send(self, ex: Exchange, conn: UpstreamConnection) -> None:
+        head = ex.request_head
+        if head is None:
+            head = ex.request_head = self.request_head(ex)
+        now = self.loop.time()
+        if not ex.upstream_start:
+            ex.upstream_start = now
+        ex.sent_at = now
+        ex.upstream = conn
+        ex.upstream_bytes_seen = False
+        conn.send(ex, head)
+        ex.attach_body(conn)
+        if ex.conn.write_paused:
+            conn.pause_reading()
+        service = ex.service or {}
+        ex.start_read_timer(int(service.get("read_timeout") or 60000) / 1000)
+
+    def upstream_failed(self, ex: Exchange, error: UpstreamError) -> None:
+        """A try failed before the response head reached the client: retry or answer 502/503/504."""
+        retries = int((ex.service or {}).get("retries") or 0)
+        if error.retryable and ex.body_replayable and ex.tries <= retries and not ex.conn.closed:
+            self.upstream(ex)
+            return
+        logger.error("upstream failure after %d tries: %s", ex.tries, error.reason)
+        self.respond_error(ex, error.status, None)
+
+    def _hash_key(self, ex: Exchange) -> str | None:
+        balancer = ex.balancer
+        assert balancer is not None
+        up = balancer.upstream
+        for prefix in ("hash_on", "hash_fallback"):
+            kind = up.get(prefix) or "none"
+            value: str | None = None
+            if kind == "ip":
+                value = ex.real_ip
+            elif kind == "consumer":
+                value = str((ex.consumer or ex.credential or {}).get("id") or "") or None
+            elif kind == "header":
+                value = ex.header(str(up.get(prefix + "_header") or "").lower())
+            elif kind == "cookie":
+                value = _cookie(ex.header("cookie"), str(up.get("hash_on_cookie") or ""))
+            elif kind == "path":
+                value = ex.path.decode("latin-1")
+            elif kind == "query_arg":
+                value = self.kong(ex).request.get_query_arg(str(up.get(prefix + "_query_arg") or ""))
+            elif kind == "uri_capture":
+                captures = (ex.match.uri_captures if ex.match else None) or {}
+                found = (captures.get("named") or {}).get(str(up.get(prefix + "_uri_capture") or ""))
+                value = str(found) if found is not None else None
+            if value:
+                return value
+        return None
+
+    def forwarded(self, ex: Exchange, lower: bytes) -> str | None:
+        """A client-sent X-Forwarded-* value, only when the peer is a trusted proxy."""
+        if not self.trusted.is_trusted(ex.peer):
+            return None
+        for name, value in ex.headers:
+            if name.lower() == lower:
+                return value.decode("latin-1")
+        return None
+
+    def request_head(self, ex: Exchange) -> bytes:
+        """The request line and headers sent upstream."""
+        conn = ex.conn
+        method = ex.upstream_method or ex.method
+        query = ex.upstream_query if ex.upstream_query is not None else ex.query
+        target = ex.upstream_path.encode("latin-1")
+        if query:
+            target += b"?" + query
+        parts: list[bytes] = [method, b" ", target, b" HTTP/1.1\r\nHost: ", self._host_header(ex), b"\r\n"]
+        xff: bytes | None = None
+        forwarded: dict[bytes, bytes] = {}
+        trusted = bool(self.trusted) and self.trusted.is_trusted(ex.peer)
+        base: list[tuple[bytes, bytes]] = []
+        for name, value in ex.headers:
+            lowered = name.lower()
+            if lowered in HOP_BY_HOP:
+                if lowered == b"x-forwarded-for":
+                    xff = value if xff is None else xff + b", " + value
+                elif trusted and lowered.startswith(b"x-forwarded-"):
+                    forwarded.setdefault(lowered, value)
+                continue
+            base.append((name, value))
+        edits = ex.service_edits
+        for name, value in edits.apply(base) if edits else base:
+            parts += (name, b": ", value, b"\r\n")
+        real_ip = ex.real_ip.encode("latin-1")
+        parts += (b"X-Real-IP: ", real_ip, b"\r\n", b"X-Forwarded-For: ")
+        parts.append(xff + b", " + ex.peer.encode("latin-1") if xff is not None else real_ip)
+        parts += (b"\r\nX-Forwarded-Proto: ", forwarded.get(b"x-forwarded-proto") or conn.scheme_bytes)
+        host_only = ex.host
+        if host_only.startswith(b"["):
+            host_only = host_only.partition(b"]")[0] + b"]"
+        elif host_only.count(b":") == 1:
+            host_only = host_only.partition(b":")[0]
+        parts += (b"\r\nX-Forwarded-Host: ", forwarded.get(b"x-forwarded-host") or host_only)
+        parts += (b"\r\nX-Forwarded-Port: ", forwarded.get(b"x-forwarded-port") or conn.server_port_bytes)
+        parts += (b"\r\nX-Forwarded-Path: ", forwarded.get(b"x-forwarded-path") or ex.path, b"\r\n")
+        prefix = forwarded.get(b"x-forwarded-prefix")
+        if prefix is None and ex.match is not None and ex.match.matched_prefix:
+            prefix = ex.match.matched_prefix.encode("latin-1")
+        if prefix:
+            parts += (b"X-Forwarded-Prefix: ", prefix, b"\r\n")
+        if ex.replaced_body is not None:
+            parts += (b"Content-Length: ", str(len(ex.replaced_body)).encode(), b"\r\n")
+        elif ex.content_length >= 0:
+            parts += (b"Content-Length: ", str(ex.content_length).encode(), b"\r\n")
+        elif ex.chunked_in:
+            parts.append(b"Transfer-Encoding: chunked\r\n")
+        if ex.upgrade:
+            upgrade = ex.header("upgrade") or "websocket"
+            parts += (b"Connection: keep-alive, Upgrade\r\nUpgrade: ", upgrade.encode("latin-1"), b"\r\n\r\n")
+        else:
+            parts.append(b"Connection: keep-alive\r\n\r\n")
+        return b"".join(parts)
+
+    def _host_header(self, ex: Exchange) -> bytes:
+        route = ex.route or {}
+        if route.get("preserve_host") and ex.host:
+            return ex.host
+        if ex.upstream_host_header:
+            return ex.upstream_host_header.encode("latin-1")
+        balancer = ex.balancer
+        if balancer is not None and balancer.upstream.get("host_header"):
+            return str(balancer.upstream["host_header"]).encode("latin-1")
+        host = ex.upstream_host
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        port = ex.upstream_port
+        if balancer is not None and ex.target is not None:
+            port = ex.target.port
+        if port != _DEFAULT_PORTS.get(ex.upstream_scheme):
+            return f"{host}:{port}".encode("latin-1")
+        return host.encode("latin-1")
+
+    # -- responses ------------------------------------------------------------------------------------------
+    def response_head(self, ex: Exchange, generated_length: int | None = None) -> bytes:
+        status = ex.status
+        parts = [status_line(status)]
+        edits = ex.resp_edits
+        headers = edits.apply(ex.resp_headers) if edits else ex.resp_headers
+        now = self.loop.time()
+        if generated_length is None:
+            length_known = False
+            has_body_filter = ex.has_body_filter
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered in RESPONSE_HOP_BY_HOP:
+                    if status == 101 and lowered in (b"connection", b"upgrade"):
+                        parts += (name, b": ", value, b"\r\n")
+                    continue
+                if lowered == b"content-length":
+                    if has_body_filter:
+                        continue
+                    length_known = True
+                parts += (name, b": ", value, b"\r\n")
+            if status == 101 or ex.method == b"HEAD" or status in (204, 304) or length_known:
+                ex.chunked_out = False
+            elif ex.http_11:
+                ex.chunked_out = True
+                parts.append(b"Transfer-Encoding: chunked\r\n")
+            else:
+                ex.chunked_out = False
+                ex.close_after = True
+            if self.via:
+                parts.append(self.via)
+            if self.upstream_latency:
+                parts += (b"X-Kong-Upstream-Latency: ", _ms(ex.upstream_first_byte - ex.upstream_start), b"\r\n")
+            if self.proxy_latency:
+                parts += (b"X-Kong-Proxy-Latency: ", _ms(ex.upstream_start - ex.start), b"\r\n")
+            if self.upstream_status:
+                parts += (b"X-Kong-Upstream-Status: ", str(ex.resp_status).encode(), b"\r\n")
+        else:
+            for name, value in headers:
+                lowered = name.lower()
+                if lowered in RESPONSE_HOP_BY_HOP or lowered == b"content-length":
+                    if status == 426 and lowered in (b"connection", b"upgrade"):
+                        parts += (name, b": ", value, b"\r\n")
+                    continue
+                parts += (name, b": ", value, b"\r\n")
+            parts += (b"Content-Length: ", str(generated_length).encode(), b"\r\n")
+            if self.server:
+                parts.append(self.server)
+            if self.response_latency:
+                parts += (b"X-Kong-Response-Latency: ", _ms(now - ex.start), b"\r\n")
+        if ex.kong_debug and ex.route is not None:
+            parts += _debug_headers(ex)
+        if status != 101:
+            if ex.close_after or not ex.keep_alive or ex.conn.closing:
+                ex.close_after = True
+                parts.append(b"Connection: close\r\n")
+            elif not ex.http_11:
+                parts.append(b"Connection: keep-alive\r\n")
+        parts.append(b"\r\n")
+        return b"".join(parts)
+
+    def respond_error(self, ex: Exchange, status: int, message: str | None, *, kong_exit: bool = False) -> None:
+        """A proxy-generated error in Kong's format; `kong_exit` errors default to JSON like
+        `kong.response.error`, the others (nginx-level) to `error_default_type`."""
+        if ex.finished or ex.head_sent:
+            return
+        default = "application/json" if kong_exit else self.settings.error_default_type
+        text = message if message is not None else message_for(status)
+        body, ctype = render_error(status, text, self._accept(ex), default)
+        ex.error_message = text
+        ex.respond(status, body, [(b"Content-Type", ctype)], "error")
+
+    @staticmethod
+    def _accept(ex: Exchange) -> str | None:
+        return ex.accept.decode("latin-1") if ex.accept is not None else None
+
+    def close(self) -> None:
+        self.pool.close()
+        for task in list(self._tasks):
+            task.cancel()
+
+
+def _debug_headers(ex: Exchange) -> list[bytes]:
+    out: list[bytes] = []
+    route = ex.route or {}
+    service = ex.service or {}
+    for header, row in ((b"Kong-Route-Id", route), (b"Kong-Service-Id", service)):
+        if row.get("id"):
+            out += (header, b": ", str(row["id"]).encode("latin-1"), b"\r\n")
+    for header, row in ((b"Kong-Route-Name", route), (b"Kong-Service-Name", service)):
+        if row.get("name"):
+            out += (header, b": ", str(row["name"]).encode("latin-1"), b"\r\n")
+    return out
+
+
+def _cookie(header: str | None, name: str) -> str | None:
+    if not header or not name:
+        return None
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return None
