@@ -220,3 +220,20 @@ def test_disabled_service_routes_are_skipped_and_missing_service_is_none() -> No
     assert serviceless is not None and serviceless.service is None
     dangling = router.match("GET", None, "/dangling", {})
     assert dangling is not None and dangling.service is None
+
+
+def test_kong_28_style_regex_with_python_named_groups_and_empty_capture() -> None:
+    router = build([make_route(name="u", paths=[r"/users/(?P<user_id>\d+)/profile/?(?P<scope>[a-z]*)"])])
+    for _ in range(2):  # the second answer comes from the cache
+        found = router.match("GET", "domain.org", "/users/1984/profile", {})
+        assert found is not None
+        assert found.uri_captures == {
+            "unnamed": ["/users/1984/profile", "1984", ""],
+            "named": {"user_id": "1984", "scope": ""},
+        }
+
+
+def test_unmatched_optional_group_is_none() -> None:
+    found = build([make_route(name="o", paths=[r"~/a(/(?<tail>x))?"])]).match("GET", None, "/a", {})
+    assert found is not None
+    assert found.uri_captures == {"unnamed": ["/a", None, None], "named": {"tail": None}}
