@@ -340,3 +340,24 @@ async def test_load_declarative_replaces_everything(db: EntityDatabase) -> None:
     assert sorted(r["username"] for r in await db.all("consumers")) == ["new1", "new2"]
     assert await db.select("consumers", "old") is None and await db.select("consumers", "new1") == rows[0]
     assert await db.config_version() > before
+
+
+async def test_a_ca_certificate_listed_by_a_service_cannot_be_deleted(db: EntityDatabase) -> None:
+    from tests.contract.conftest import make_ca_certificate
+
+    ca = await db.insert("ca_certificates", {"cert": make_ca_certificate()})
+    svc = await db.insert("services", {"name": "tls", "url": "https://a.example", "ca_certificates": [ca["id"]]})
+    body = await _error(db.delete("ca_certificates", ca["id"]))
+    assert body["code"] == 4
+    assert body["message"] == f"ca certificate {ca['id']} is still referenced by services (id = {svc['id']})"
+    await db.update("services", "tls", {"ca_certificates": None})
+    assert await db.delete("ca_certificates", ca["id"]) is not None
+
+
+async def test_where_filters_integers(db: EntityDatabase) -> None:
+    await db.insert("consumers", {"username": "proxy"})
+    await db.insert("consumers", {"username": "dev", "type": 1})
+    assert [r["username"] for r in (await db.page("consumers", where={"type": 0})).data] == ["proxy"]
+    assert [r["username"] for r in (await db.page("consumers", where={"type": 1})).data] == ["dev"]
+    unset = await db.page("consumers", where={"custom_id": None})
+    assert sorted(r["username"] for r in unset.data) == ["dev", "proxy"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from sekisho.errors import ErrorCode, StoreError
-from sekisho.store.base import Row
+from sekisho.store.base import ClusterEvent, Row
 
 __all__ = [
     "Backend",
@@ -40,18 +40,6 @@ class RowIndex:
     tags: Sequence[str] = ()
     refs: Sequence[tuple[str, str, str]] = ()
     """(field, referenced entity, referenced id) for every non-null foreign key."""
-
-
-@dataclass(frozen=True, slots=True)
-class ClusterEvent:
-    """One row of `cluster_events` (Kong's columns); `id` is assigned by the backend."""
-
-    node_id: str
-    channel: str
-    data: str
-    at: float
-    nbf: float | None = None
-    expire_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,7 @@ from typing import Any, Literal, Protocol
 
 from sekisho.entities import EntityRegistry
 
-__all__ = ["ChangeEvent", "ChangeListener", "Database", "Page", "Row"]
+__all__ = ["ChangeEvent", "ChangeListener", "ClusterEvent", "Database", "Page", "Row"]
 
 Row = dict[str, Any]
 """An entity as Kong serializes it: every field present, `None` where unset, foreign keys as {"id": ...}."""
@@ -30,6 +30,19 @@ class ChangeEvent:
     op: Operation
     row: Row
     old: Row | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterEvent:
+    """One `cluster_events` row (Kong's columns): `channel` `invalidations` carries JSON
+    `{"entity", "op", "id", "cache_key"}`; `declarative:flip_config` marks a whole-configuration load."""
+
+    node_id: str
+    channel: str
+    data: str
+    at: float
+    nbf: float | None = None
+    expire_at: float | None = None
 
 
 ChangeListener = Callable[[ChangeEvent], Awaitable[None] | None]
@@ -119,6 +132,11 @@ class Database(Protocol):
 
     async def config_version(self) -> int:
         """Increases with every committed change, across processes and nodes sharing the database."""
+        ...
+
+    async def events_since(self, version: int, limit: int = 1000) -> list[tuple[int, ClusterEvent]]:
+        """`cluster_events` rows with id > `version`, oldest first: what other nodes poll to invalidate.
+        Ids are configuration versions (`config_version()` is the newest one)."""
         ...
 
     def subscribe(self, listener: ChangeListener) -> None:

@@ -42,6 +42,10 @@ _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F
 # although the Lua schema leaves the foreign key at its default.
 _STORAGE_CASCADES = {("snis", "certificate")}
 
+# Arrays of ids that reference another entity without being foreign keys (Kong refuses to delete a CA
+# certificate a service still lists).
+_ARRAY_REFERENCES = {("services", "ca_certificates"): "ca_certificates"}
+
 _Reader = Txn | Backend
 
 
@@ -102,6 +106,10 @@ def index_row(schema: EntitySchema, row: Mapping[str, Any]) -> RowIndex:
         value = row.get(name)
         if isinstance(value, dict) and isinstance(value.get("id"), str):
             refs.append((name, fld.reference, value["id"]))
+    for (entity, name), reference in _ARRAY_REFERENCES.items():
+        values = row.get(name) if schema.name == entity else None
+        if isinstance(values, list):
+            refs.extend((f"{name}.{i}", reference, v.lower()) for i, v in enumerate(values) if isinstance(v, str))
     tags = row.get("tags") or []
     return RowIndex(unique=unique_values(schema, row), tags=[t for t in tags if isinstance(t, str)], refs=refs)
 
@@ -430,8 +438,13 @@ class EntityDatabase:
             if (child_entity, child_id) in seen:
                 continue
             child_schema = self.schema(child_entity)
-            fld = child_schema.fields[fname]
-            assert isinstance(fld, Foreign)
+            fld = child_schema.fields.get(fname)
+            if not isinstance(fld, Foreign):  # an array of ids (services.ca_certificates): always restricts
+                raise StoreError(
+                    ErrorCode.FOREIGN_KEY_VIOLATION,
+                    f"ca certificate {row_id} is still referenced by {child_entity} (id = {child_id})",
+                    {"@referenced_by": child_entity},
+                )
             child = await txn.get(child_entity, child_id)
             if child is None:
                 continue

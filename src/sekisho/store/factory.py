@@ -7,6 +7,7 @@ from typing import Any
 
 from sekisho.entities import EntityRegistry
 from sekisho.errors import ConfigError
+from sekisho.store.base import Database
 from sekisho.store.dao import EntityDatabase
 
 __all__ = ["STRATEGIES", "open_database"]
@@ -41,3 +42,7 @@ def open_database(
 
         return EntityDatabase(PostgresBackend(pg_dsn, dict(pg_params or {})), registry, node_id=node_id)
     raise ConfigError("database", f"unknown database strategy '{strategy}' (expected one of: {', '.join(STRATEGIES)})")
+
+
+def _conforms(db: EntityDatabase) -> Database:
+    return db  # mypy proves EntityDatabase implements the Database protocol
