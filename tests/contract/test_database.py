@@ -181,7 +181,10 @@ async def test_cache_key_uniqueness_of_plugins(db: EntityDatabase) -> None:
     await db.insert("plugins", {"name": "key-auth"})
     body = await _error(db.insert("plugins", {"name": "key-auth", "service": {"name": "s"}}))
     assert body["code"] == 5 and body["name"] == "unique constraint violation"
-    assert body["fields"] == {"cache_key": f"plugins:key-auth::{svc['id']}:"}
+    assert body["fields"] == {"consumer": None, "name": "key-auth", "route": None, "service": {"id": svc["id"]}}
+    assert body["message"] == (
+        f'UNIQUE violation detected on \'{{consumer=null,name="key-auth",route=null,service={{id="{svc["id"]}"}}}}\''
+    )
 
 
 async def test_foreign_key_violation_has_kong_body(db: EntityDatabase) -> None:

@@ -265,7 +265,7 @@ class EntityDatabase:
 
     async def update(self, entity: str, ident: str, patch: Mapping[str, Any]) -> Row:
         schema = self.schema(entity)
-        self._refuse_if_read_only("update", entity)
+        self._refuse_if_read_only("update", entity, ident)
         patch, snis = self._split_snis(schema, patch)
         events: list[ChangeEvent] = []
         async with self.backend.transaction() as txn:
@@ -286,7 +286,7 @@ class EntityDatabase:
 
     async def upsert(self, entity: str, ident: str, data: Mapping[str, Any]) -> Row:
         schema = self.schema(entity)
-        self._refuse_if_read_only("create or update", entity)
+        self._refuse_if_read_only("create or update", entity, ident)
         data, snis = self._split_snis(schema, data)
         events: list[ChangeEvent] = []
         async with self.backend.transaction() as txn:
@@ -315,7 +315,7 @@ class EntityDatabase:
 
     async def delete(self, entity: str, ident: str) -> Row | None:
         schema = self.schema(entity)
-        self._refuse_if_read_only("remove", entity)
+        self._refuse_if_read_only("remove", entity, ident)
         events: list[ChangeEvent] = []
         async with self.backend.transaction() as txn:
             row_id = await self._resolve_ident(txn, schema, ident, None)
@@ -339,11 +339,14 @@ class EntityDatabase:
         await self._notify([ChangeEvent("declarative", "update", {"config_version": version})])
 
     # -- helpers --------------------------------------------------------------------------------------
-    def _refuse_if_read_only(self, operation: str, entity: str) -> None:
-        if self._read_only:
-            raise StoreError(
-                ErrorCode.OPERATION_UNSUPPORTED, f"cannot {operation} '{entity}' entities when not using a database"
-            )
+    def _refuse_if_read_only(self, operation: str, entity: str, ident: str | None = None) -> None:
+        if not self._read_only:
+            return
+        key = self.schema(entity).endpoint_key
+        by = f" by '{key}'" if ident is not None and key is not None and not is_uuid(ident) else ""
+        raise StoreError(
+            ErrorCode.OPERATION_UNSUPPORTED, f"cannot {operation} '{entity}' entities{by} when not using a database"
+        )
 
     @staticmethod
     def _split_snis(schema: EntitySchema, data: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -426,8 +429,8 @@ class EntityDatabase:
         try:
             await txn.put(schema.name, row, index_row(schema, row))
         except UniqueConflict as conflict:
-            if conflict.key == "cache_key":
-                raise _unique_violation({"cache_key": cache_key(schema, row)}) from None
+            if conflict.key == "cache_key":  # Kong names every cache-key field, sorted, nulls included
+                raise _unique_violation({name: row.get(name) for name in sorted(schema.cache_key or ())}) from None
             raise _unique_violation({conflict.key: row.get(conflict.key)}) from None
 
     async def _delete_tree(

@@ -15,9 +15,10 @@ from tests.contract.conftest import make_registry
     ("call", "message"),
     [
         ("insert", "cannot create 'services' entities when not using a database"),
-        ("update", "cannot update 'services' entities when not using a database"),
-        ("upsert", "cannot create or update 'services' entities when not using a database"),
-        ("delete", "cannot remove 'services' entities when not using a database"),
+        ("update", "cannot update 'services' entities by 'name' when not using a database"),
+        ("upsert", "cannot create or update 'services' entities by 'name' when not using a database"),
+        ("delete", "cannot remove 'services' entities by 'name' when not using a database"),
+        ("delete-by-id", "cannot remove 'services' entities when not using a database"),
     ],
 )
 async def test_entity_writes_are_refused(call: str, message: str) -> None:
@@ -28,6 +29,8 @@ async def test_entity_writes_are_refused(call: str, message: str) -> None:
             await db.insert("services", {"host": "a.example"})
         elif call == "delete":
             await db.delete("services", "x")
+        elif call == "delete-by-id":
+            await db.delete("services", str(uuid.uuid4()))
         elif call == "update":
             await db.update("services", "x", {})
         else:
