@@ -61,7 +61,7 @@ class HealthChecks(Protocol):
         """Health (`HEALTHY`, `UNHEALTHY`, `DNS_ERROR`, `HEALTHCHECKS_OFF`) per target id."""
         ...
 
-    async def balancer_health(self, upstream: Row) -> str:
+    async def balancer_health(self, upstream: Row, targets: list[Row]) -> str:
         """`HEALTHY` or `UNHEALTHY` for the whole upstream, `HEALTHCHECKS_OFF` when none are configured."""
         ...
 

@@ -112,7 +112,7 @@ class TargetEndpoints:
         if request.query_params.get("balancer_health") not in (None, "", "0", "false"):
             state = HEALTHCHECKS_OFF
             if self.ctx.health is not None:
-                state = await self.ctx.health.balancer_health(upstream)
+                state = await self.ctx.health.balancer_health(upstream, await self._all_targets(upstream))
             data: Any = {"id": upstream["id"], "health": state}
             return kong_json({"data": data, "next": None, "node_id": self.ctx.node_id})
         opts = list_options(request.query_params, with_tags=False)
