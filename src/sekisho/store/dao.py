@@ -88,7 +88,7 @@ def unique_values(schema: EntitySchema, row: Mapping[str, Any]) -> list[tuple[st
                 out.append((key.fields[0], _canonical(value)))
         else:
             out.append(("cache_key", cache_key(schema, row)))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def cache_key(schema: EntitySchema, row: Mapping[str, Any]) -> str:
