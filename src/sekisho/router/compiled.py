@@ -171,11 +171,19 @@ def literal_prefix(pattern: str) -> str:
     if "|" in pattern:
         return ""
     chars: list[str] = []
-    for char in pattern:
-        if char in _REGEX_META:
+    i = 1 if pattern.startswith("^") else 0
+    size = len(pattern)
+    while i < size:
+        char = pattern[i]
+        if char == "\\" and i + 1 < size and not pattern[i + 1].isalnum() and pattern[i + 1].isascii():
+            char = pattern[i + 1]  # an escaped punctuation character (`\/`, `\.`) is literal
+            i += 2
+        elif char in _REGEX_META:
             if char in "*?{" and chars:
                 chars.pop()
             break
+        else:
+            i += 1
         chars.append(char)
     return "".join(chars)
 

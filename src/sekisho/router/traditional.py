@@ -115,7 +115,10 @@ class Router:
         hits = self._cache.data
         cached = hits.get(key)
         if cached is not None:
-            hits.move_to_end(key)
+            try:
+                hits.move_to_end(key)
+            except KeyError:  # evicted by a concurrent caller between get and move; the answer still stands
+                pass
             return cached
         if self._miss_cache.get(key) is not None:
             return None
