@@ -26,12 +26,14 @@ ServerCounters = Callable[[], Mapping[str, int]]
 """Returns the `server` block of `GET /status` (total_requests, connections_active, ...)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedConfig:
+class ParsedConfig(Protocol):
     """A validated declarative configuration, ready to be loaded: rows per entity plus its content hash."""
 
-    entities: Mapping[str, list[Row]]
-    config_hash: str
+    @property
+    def entities(self) -> Mapping[str, list[Row]]: ...
+
+    @property
+    def config_hash(self) -> str: ...
 
 
 class DeclarativeConfig(Protocol):
