@@ -50,7 +50,7 @@ _CacheKey: TypeAlias = tuple[str, str | None, str, str, str | None, tuple[tuple[
 class Router:
     """A compiled, immutable route matcher. Build a new one when routes or services change."""
 
-    __slots__ = ("_cache", "_entries", "_header_names", "_index", "_miss_cache", "_uses_sni")
+    __slots__ = ("_cache", "_entries", "_header_names", "_index", "_miss_cache", "_uses_scheme", "_uses_sni")
 
     def __init__(
         self,
@@ -79,6 +79,8 @@ class Router:
         self._index = index
         self._header_names = tuple(sorted(header_names))
         self._uses_sni = any(entry.snis is not None for entry in entries)
+        # The scheme only matters to SNI rules and to wildcard hosts (implied default port).
+        self._uses_scheme = self._uses_sni or any(entry.wildcard_hosts for entry in entries)
         self._cache: LRUCache[_CacheKey, Match] = LRUCache(cache_size)
         self._miss_cache: LRUCache[_CacheKey, object] = LRUCache(cache_size)
 
@@ -111,7 +113,7 @@ class Router:
         header_values = self._header_values(headers) if self._header_names else ()
         if not self._uses_sni:
             sni = None
-        key: _CacheKey = (method, host, path, scheme, sni, header_values)
+        key: _CacheKey = (method, host, path, scheme if self._uses_scheme else "", sni, header_values)
         hits = self._cache.data
         cached = hits.get(key)
         if cached is not None:
