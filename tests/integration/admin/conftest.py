@@ -1,9 +1,15 @@
-"""An Admin API served by uvicorn on 127.0.0.1 (port 0) over a real Database, driven with httpx."""
+"""An Admin API served by uvicorn on 127.0.0.1 (port 0) over a real Database, driven with httpx.
+
+PostgreSQL cases use a fresh database on 127.0.0.1:5432 (user postgres) created for the session and
+dropped afterwards; they are skipped when no server answers (unless CI is set).
+"""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -18,21 +24,58 @@ from sekisho.store.base import Database
 from sekisho.store.factory import open_database
 from tests.integration.admin.support import TEST_PLUGINS, Admin, AdminFactory, serve
 
+PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 
-def make_database(strategy: str, tmp_path: Path, plugins: PluginRegistry) -> Database:
+
+async def _pg_execute(sql: str, database: str = "postgres") -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(f"{PG_SERVER}/{database}", timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> Iterator[str | None]:
+    name = f"sekisho_admin_{uuid.uuid4().hex[:12]}"
+    try:
+        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+    except Exception:  # nothing listening, or asyncpg's own errors
+        if os.environ.get("CI"):
+            raise
+        yield None
+        return
+    try:
+        yield f"{PG_SERVER}/{name}"
+    finally:
+        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def make_database(strategy: str, tmp_path: Path, plugins: PluginRegistry, pg_dsn: str | None) -> Database:
     registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
     node_id = str(uuid.uuid4())
     if strategy == "sqlite":
         return open_database("sqlite", registry=registry, node_id=node_id, sqlite_path=str(tmp_path / "admin.db"))
+    if strategy == "postgres":
+        if pg_dsn is None:
+            pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
+        from sekisho.store.migrations import bootstrap
+
+        await _pg_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public", pg_dsn.rsplit("/", 1)[1])
+        db = open_database("postgres", registry=registry, node_id=node_id, pg_dsn=pg_dsn)
+        await bootstrap(db)
+        return db
     return open_database(strategy, registry=registry, node_id=node_id)
 
 
 @pytest.fixture
-def admin_factory(tmp_path: Path) -> AdminFactory:
+def admin_factory(tmp_path: Path, pg_dsn: str | None) -> AdminFactory:
     @asynccontextmanager
     async def factory(strategy: str = "sqlite", **context: Any) -> AsyncIterator[Admin]:
         plugins = PluginRegistry(TEST_PLUGINS)
-        db = make_database(strategy, tmp_path, plugins)
+        db = await make_database(strategy, tmp_path, plugins, pg_dsn)
         await db.connect()
         ctx = AdminContext(
             db=db,
@@ -54,4 +97,11 @@ def admin_factory(tmp_path: Path) -> AdminFactory:
 @pytest.fixture
 async def admin(admin_factory: AdminFactory) -> AsyncIterator[Admin]:
     async with admin_factory("sqlite") as running:
+        yield running
+
+
+@pytest.fixture(params=["sqlite", "memory", "postgres"])
+async def any_admin(request: pytest.FixtureRequest, admin_factory: AdminFactory) -> AsyncIterator[Admin]:
+    """The same Admin API over each writable backend."""
+    async with admin_factory(request.param) as running:
         yield running

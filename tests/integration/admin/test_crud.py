@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
+
 from tests.integration.admin.support import Admin, make_certificate
+
+
+@pytest.fixture
+def admin(any_admin: Admin) -> Admin:
+    """Every test here runs over SQLite, memory and PostgreSQL."""
+    return any_admin
 
 
 async def test_schema_violation_body(admin: Admin) -> None:

@@ -23,7 +23,7 @@ async def _walk(admin: Admin, path: str) -> tuple[list[dict], int]:
     return seen, pages
 
 
-@pytest.mark.parametrize("strategy", ["sqlite", "memory"])
+@pytest.mark.parametrize("strategy", ["sqlite", "memory", "postgres"])
 async def test_walking_next(admin_factory: AdminFactory, strategy: str) -> None:
     async with admin_factory(strategy) as admin:
         for i in range(7):

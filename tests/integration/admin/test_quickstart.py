@@ -30,7 +30,8 @@ async def test_create_service_with_url_form_encoded(admin: Admin) -> None:
     assert res.headers["content-type"].startswith("application/json")
 
 
-async def test_route_plugin_consumer_and_key(admin: Admin) -> None:
+async def test_route_plugin_consumer_and_key(any_admin: Admin) -> None:
+    admin = any_admin
     service = (
         await admin.client.post("/services", json={"name": "example_service", "url": "http://mockbin.org"})
     ).json()
