@@ -405,7 +405,11 @@ class EntityDatabase:
         """Resolve foreign keys given by endpoint key and normalize targets, before validation."""
         for name, fld in schema.foreign_keys().items():
             value = data.get(name)
-            if not isinstance(value, dict) or not value or set(value) == {"id"}:
+            if not isinstance(value, dict) or not value:
+                continue
+            if set(value) == {"id"}:
+                if isinstance(value["id"], str):
+                    data[name] = {"id": value["id"].lower()}
                 continue
             parent = self.schema(fld.reference)
             keys = [k for k in value if k != "id"]

@@ -37,7 +37,7 @@ async def _guard(call: Awaitable[T]) -> T:
         from sekisho.store.migrations import NEEDS_BOOTSTRAP
 
         raise StoreError(ErrorCode.DATABASE_ERROR, NEEDS_BOOTSTRAP) from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
         raise StoreError(ErrorCode.DATABASE_ERROR, f"postgres: {exc}") from exc
 
 

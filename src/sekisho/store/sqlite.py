@@ -56,7 +56,7 @@ class _Worker:
 
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, call)
-        except sqlite3.OperationalError as exc:
+        except sqlite3.Error as exc:
             raise StoreError(ErrorCode.DATABASE_ERROR, f"sqlite: {exc}") from exc
 
     async def close(self) -> None:
