@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 from sekisho.router.match import Match, Row
@@ -77,7 +77,7 @@ class CompiledRoute:
     strip: bool = True
     path_handling: str = "v0"
     base_path: str = "/"
-    sort_key: tuple[Any, ...] = field(default=())
+    sort_key: tuple[Any, ...] = ()
     rank: int = 0
     #: Position of this entry's category (which fields it matches on) in precedence order.
     category: int = 0
@@ -199,87 +199,26 @@ def compile_route(route: Row, service: Row | None, order: int) -> list[CompiledR
     if not HTTP_PROTOCOLS.intersection(protocols):
         return []
     base = CompiledRoute(route=route, service=service, order=order)
-    bits = 0
-    weight = 0
-    submatch = 0
-
-    hosts: Any = route.get("hosts")
-    if hosts:
-        plain: dict[str, str] = {}
-        wildcards: list[tuple[re.Pattern[str], str]] = []
-        for host in hosts:
-            lowered = host.lower()
-            if "*" in lowered:
-                _, _, has_port = _split_route_host(lowered)
-                if has_port:
-                    submatch |= _HAS_WILDCARD_HOST_PORT
-                wildcards.append((_wildcard_regex(lowered, has_port), host))
-            else:
-                plain[lowered] = host
-                if lowered.startswith("[") and lowered.endswith("]"):
-                    plain[lowered[1:-1]] = host  # a bracketed IPv6 literal also matches its bare form
-        base.plain_hosts = plain
-        base.wildcard_hosts = tuple(wildcards)
-        if not wildcards:
-            submatch |= _PLAIN_HOSTS_ONLY
-        bits |= HOST_BIT
-        weight += 1
-
-    headers: Any = route.get("headers")
-    if headers:
-        rules = []
-        for name, values in headers.items():
-            lowered_name = name.lower()
-            if lowered_name == "host":
-                continue
-            pattern = None
-            if len(values) == 1 and values[0].startswith("~*"):
-                try:
-                    pattern = re.compile(pcre_to_python(values[0][2:]))
-                except re.error:
-                    _log.warning("route %s: header %s has an invalid regex; route disabled", route.get("id"), name)
-                    base.broken = True
-            rules.append(HeaderRule(lowered_name, frozenset(v.lower() for v in values), pattern))
-        if rules:
-            base.header_rules = tuple(rules)
-            bits |= HEADER_BIT
-            weight += 1
-
-    methods: Any = route.get("methods")
-    if methods:
-        base.methods = frozenset(m.upper() for m in methods)
-        bits |= METHOD_BIT
-        weight += 1
-
-    snis: Any = route.get("snis")
-    if snis:
-        plain_snis = set()
-        sni_wildcards = []
-        for sni in snis:
-            lowered = sni.lower()
-            if len(lowered) > 1 and lowered.endswith("."):
-                lowered = lowered[:-1]
-            if "*" in lowered:
-                sni_wildcards.append(_wildcard_regex(lowered, with_port=True))
-            else:
-                plain_snis.add(lowered)
-        base.snis = frozenset(plain_snis)
-        base.sni_wildcards = tuple(sni_wildcards)
-        bits |= SNI_BIT
-        weight += 1
-
     base.strip = route.get("strip_path") is not False
     base.path_handling = route.get("path_handling") or "v0"
     if service is not None:
         base.base_path = service.get("path") or "/"
-
+    submatch = _compile_hosts(base, route.get("hosts"))
+    _compile_headers(base, route.get("headers"))
+    _compile_methods(base, route.get("methods"))
+    _compile_snis(base, route.get("snis"))
+    bits = (
+        (HOST_BIT if base.plain_hosts is not None else 0)
+        | (HEADER_BIT if base.header_rules else 0)
+        | (METHOD_BIT if base.methods is not None else 0)
+        | (SNI_BIT if base.snis is not None else 0)
+    )
     paths: Any = route.get("paths")
     if not paths:
         if bits == 0:
             return []
-        base.sort_key = _sort_key(base, weight, bits, submatch, 0, regex=False)
+        base.sort_key = _sort_key(base, bits, submatch, 0, regex=False)
         return [base]
-
     entries = []
     for path in paths:
         entry = _copy(base)
@@ -290,12 +229,76 @@ def compile_route(route: Row, service: Row | None, order: int) -> list[CompiledR
             except re.error:
                 _log.warning("route %s: path %r is an invalid regex; path ignored", route.get("id"), path)
                 continue
-            entry.sort_key = _sort_key(entry, weight + 1, bits | PATH_BIT, submatch | _HAS_REGEX_PATH, 0, regex=True)
+            entry.sort_key = _sort_key(entry, bits | PATH_BIT, submatch | _HAS_REGEX_PATH, 0, regex=True)
         else:
             entry.prefix = normalize_path(path)
-            entry.sort_key = _sort_key(entry, weight + 1, bits | PATH_BIT, submatch, len(path), regex=False)
+            entry.sort_key = _sort_key(entry, bits | PATH_BIT, submatch, len(path), regex=False)
         entries.append(entry)
     return entries
+
+
+def _compile_hosts(entry: CompiledRoute, hosts: Any) -> int:
+    """Fill in host matchers; return the host-related tie-breaker bits."""
+    if not hosts:
+        return 0
+    submatch = 0
+    plain: dict[str, str] = {}
+    wildcards: list[tuple[re.Pattern[str], str]] = []
+    for host in hosts:
+        lowered = host.lower()
+        if "*" in lowered:
+            has_port = _has_port(lowered)
+            if has_port:
+                submatch |= _HAS_WILDCARD_HOST_PORT
+            wildcards.append((_wildcard_regex(lowered, has_port), host))
+        else:
+            plain[lowered] = host
+            if lowered.startswith("[") and lowered.endswith("]"):
+                plain[lowered[1:-1]] = host  # a bracketed IPv6 literal also matches its bare form
+    entry.plain_hosts = plain
+    entry.wildcard_hosts = tuple(wildcards)
+    return submatch if wildcards else submatch | _PLAIN_HOSTS_ONLY
+
+
+def _compile_headers(entry: CompiledRoute, headers: Any) -> None:
+    if not headers:
+        return
+    rules = []
+    for name, values in headers.items():
+        lowered_name = name.lower()
+        if lowered_name == "host":
+            continue
+        pattern = None
+        if len(values) == 1 and values[0].startswith("~*"):
+            try:
+                pattern = re.compile(pcre_to_python(values[0][2:]))
+            except re.error:
+                _log.warning("route %s: header %s has an invalid regex; route disabled", entry.route.get("id"), name)
+                entry.broken = True
+        rules.append(HeaderRule(lowered_name, frozenset(v.lower() for v in values), pattern))
+    entry.header_rules = tuple(rules)
+
+
+def _compile_methods(entry: CompiledRoute, methods: Any) -> None:
+    if methods:
+        entry.methods = frozenset(m.upper() for m in methods)
+
+
+def _compile_snis(entry: CompiledRoute, snis: Any) -> None:
+    if not snis:
+        return
+    plain: set[str] = set()
+    wildcards: list[re.Pattern[str]] = []
+    for sni in snis:
+        lowered = sni.lower()
+        if len(lowered) > 1 and lowered.endswith("."):
+            lowered = lowered[:-1]  # the root dot of an FQDN plays no part in routing
+        if "*" in lowered:
+            wildcards.append(_wildcard_regex(lowered, with_port=True))
+        else:
+            plain.add(lowered)
+    entry.snis = frozenset(plain)
+    entry.sni_wildcards = tuple(wildcards)
 
 
 def _copy(entry: CompiledRoute) -> CompiledRoute:
@@ -316,14 +319,12 @@ def _copy(entry: CompiledRoute) -> CompiledRoute:
     )
 
 
-def _sort_key(
-    entry: CompiledRoute, weight: int, bits: int, submatch: int, path_length: int, *, regex: bool
-) -> tuple[Any, ...]:
+def _sort_key(entry: CompiledRoute, bits: int, submatch: int, path_length: int, *, regex: bool) -> tuple[Any, ...]:
     route = entry.route
     regex_priority = (route.get("regex_priority") or 0) if regex else 0
     created_at = route.get("created_at")
     return (
-        -weight,
+        -bits.bit_count(),
         -bits,
         -submatch,
         -len(entry.header_rules),
@@ -334,6 +335,6 @@ def _sort_key(
     )
 
 
-def _split_route_host(host: str) -> tuple[str, str, bool]:
+def _has_port(host: str) -> bool:
     name, with_port = split_host_port(host, 0)
-    return name, with_port, with_port == host and name != host
+    return with_port == host and name != host
