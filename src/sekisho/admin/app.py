@@ -17,6 +17,7 @@ from sekisho.admin.endpoints import EndpointSpec, EntityEndpoints, Handler
 from sekisho.admin.errors import AdminHTTPError, store_error_response, unexpected_error_response
 from sekisho.admin.middleware import AdminHeaders
 from sekisho.admin.responses import kong_json
+from sekisho.admin.routes.certificates import by_sni
 from sekisho.admin.routes.config import ConfigEndpoints
 from sekisho.admin.routes.consumers import consumers_list
 from sekisho.admin.routes.info import InfoEndpoints
@@ -52,7 +53,7 @@ def admin_endpoint_specs(ctx: AdminContext) -> list[EndpointSpec]:
             EndpointSpec("/schemas/{name}", {"GET": schemas.entity}),
             EndpointSpec("/schemas/{db_entity_name}/validate", {"POST": schemas.validate}),
             EndpointSpec("/tags", {"GET": tags.all_tags}),
-            EndpointSpec("/tags/{tag}", {"GET": tags.by_tag}),
+            EndpointSpec("/tags/{tags}", {"GET": tags.by_tag}),
             EndpointSpec("/config", {"GET": config.get, "POST": config.post}),
         ]
     )
@@ -83,6 +84,8 @@ def admin_endpoint_specs(ctx: AdminContext) -> list[EndpointSpec]:
             seen.add(spec.path)
             if spec.path == "/consumers":
                 spec = EndpointSpec(spec.path, {**spec.handlers, "GET": consumers_list(ctx.db, spec.handlers["GET"])})
+            elif spec.path.startswith("/certificates/{certificates}"):
+                spec = EndpointSpec(spec.path, by_sni(entities, spec.handlers))
             specs.append(spec)
     return specs
 

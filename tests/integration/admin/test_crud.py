@@ -186,3 +186,20 @@ async def test_certificate_with_snis(admin: Admin) -> None:
     assert res.status_code == 400 and res.json()["fields"] == {"@entity": ["certificate does not match key"]}
     res = await admin.client.get("/certificates/not-a-uuid")
     assert res.status_code in (400, 404)
+
+
+async def test_certificate_addressed_by_sni(admin: Admin) -> None:
+    cert, key = make_certificate("one.test")
+    created = (await admin.client.post("/certificates", json={"cert": cert, "key": key, "snis": ["one.test"]})).json()
+    assert (await admin.client.get("/certificates/one.test")).json()["id"] == created["id"]
+    missing = await admin.client.get("/certificates/unknown.test")
+    assert missing.status_code == 404 and missing.json() == {"message": "SNI not found"}
+    assert (await admin.client.get("/certificates/one.test/snis")).json()["data"][0]["name"] == "one.test"
+    res = await admin.client.patch("/certificates/one.test", json={"tags": ["t"]})
+    assert res.status_code == 200 and res.json()["tags"] == ["t"]
+    other_cert, other_key = make_certificate("new.test")
+    res = await admin.client.put("/certificates/new.test", json={"cert": other_cert, "key": other_key})
+    assert res.status_code == 200 and res.json()["snis"] == ["new.test"]
+    assert (await admin.client.get("/snis/new.test/certificate")).json()["id"] == res.json()["id"]
+    assert (await admin.client.delete("/certificates/one.test")).status_code == 204
+    assert (await admin.client.get(f"/certificates/{created['id']}")).status_code == 404

@@ -65,7 +65,7 @@ class TagEndpoints:
         return await self._page(request, None, "/tags")
 
     async def by_tag(self, request: Request) -> Response:
-        tag = request.path_params["tag"]
+        tag = request.path_params["tags"]
         tags, _ = parse_tags(tag)
         if len(tags) != 1 or tags[0] != tag:
             raise StoreError(
