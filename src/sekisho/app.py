@@ -9,7 +9,6 @@ Nothing else in sekisho wires modules together. Process roles:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 import socket
 import ssl
@@ -26,6 +25,9 @@ from sekisho.logs import AccessLog
 from sekisho.node.prefix import PreparedPrefix
 from sekisho.node.sockets import BoundListener
 from sekisho.plugins import registry as plugin_registry
+from sekisho.proxy.server import ProxyServer
+from sekisho.proxy.settings import ProxySettings
+from sekisho.runtime.runtime import Runtime
 from sekisho.store.base import ChangeEvent, Database, Row
 from sekisho.utils.tls import server_ssl_context
 
@@ -133,9 +135,7 @@ async def load_startup_declarative(config: NodeConfig, parts: NodeParts) -> int:
 
 
 # -- proxy ----------------------------------------------------------------------------------------------
-def proxy_settings(config: NodeConfig, prepared: PreparedPrefix) -> Any:
-    from sekisho.proxy.settings import ProxySettings
-
+def proxy_settings(config: NodeConfig, prepared: PreparedPrefix) -> ProxySettings:
     cert = config.ssl_cert or str(prepared.default_cert)
     key = config.ssl_cert_key or str(prepared.default_key)
     return ProxySettings(
@@ -157,46 +157,21 @@ def proxy_settings(config: NodeConfig, prepared: PreparedPrefix) -> Any:
 
 
 class ProxyHandle:
-    """A running proxy: its runtime (snapshot) and servers."""
+    """A running proxy: its runtime (snapshot) and server."""
 
-    def __init__(self, runtime: Any, servers: Sequence[Any]) -> None:
+    def __init__(self, runtime: Runtime, server: ProxyServer | None) -> None:
         self.runtime = runtime
-        self.servers = list(servers)
+        self.server = server
 
     async def reload(self) -> None:
         await self.runtime.reload()
 
     def invalidate(self, entity: str) -> None:
-        invalidate = getattr(self.runtime, "invalidate", None)
-        if invalidate is not None:
-            invalidate(entity)
+        self.runtime.invalidate(entity)
 
     async def close(self, drain_seconds: float) -> None:
-        for server in self.servers:
-            await _close_server(server, drain_seconds)
-
-
-async def _close_server(server: Any, drain_seconds: float) -> None:
-    for name in ("shutdown", "aclose", "close"):
-        method = getattr(server, name, None)
-        if method is None:
-            continue
-        try:
-            result = method(drain_seconds) if name == "shutdown" else method()
-        except TypeError:
-            result = method()
-        if asyncio.iscoroutine(result):
-            try:
-                await asyncio.wait_for(result, drain_seconds + 1)
-            except TimeoutError:
-                log.warning("proxy server did not drain within %.0f s", drain_seconds)
-        waiter = getattr(server, "wait_closed", None)
-        if name == "close" and waiter is not None:
-            try:
-                await asyncio.wait_for(waiter(), drain_seconds)
-            except TimeoutError:
-                pass
-        return
+        if self.server is not None:
+            await self.server.stop(drain_seconds)
 
 
 async def start_proxy(
@@ -207,22 +182,22 @@ async def start_proxy(
     reload_first: bool = True,
 ) -> ProxyHandle:
     """Build the runtime over `parts.db`, load the first snapshot, and serve `listeners`."""
-    from sekisho.runtime.runtime import Runtime
-
     settings = proxy_settings(parts.config, parts.prepared)
     runtime = Runtime(parts.plugins, db=parts.db)
     if reload_first:
         await runtime.reload()
     await runtime.init_worker()
-    log_hook: Callable[[Mapping[str, Any]], None] | None = access_log.write if access_log is not None else None
-    servers = []
-    for listener in listeners:
-        # Imported by name until the proxy server lands; `importlib` keeps mypy quiet meanwhile.
-        server_module = importlib.import_module("sekisho.proxy.server")
-        server = server_module.ProxyServer(runtime, settings, access_log=log_hook)
-        await server.start(sock=listener.sock, ssl=listener.spec.ssl)
-        servers.append(server)
-    return ProxyHandle(runtime, servers)
+    if not listeners:
+        return ProxyHandle(runtime, None)
+    log_hook = access_log.write if access_log is not None else None
+    server = ProxyServer(
+        runtime,
+        settings,
+        sockets=[(listener.sock, listener.spec.ssl) for listener in listeners],
+        access_log=log_hook,
+    )
+    await server.start()
+    return ProxyHandle(runtime, server)
 
 
 # -- Admin API ------------------------------------------------------------------------------------------

@@ -1,0 +1,123 @@
+"""A real node started through the CLI: Admin API up, pid file, stop/quit, health, refused configurations."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import ssl
+from pathlib import Path
+
+import httpx
+
+from sekisho.node.prefix import read_pid
+from tests.integration.node.node_process import Node, free_port, node_env, sekisho, start_node
+
+
+async def test_start_writes_pid_file_and_stop_removes_it(tmp_path: Path, nodes: list[Node]) -> None:
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    pid_file = node.prefix / "pids" / "sekisho.pid"
+    assert read_pid(pid_file) == node.process.pid
+    health = sekisho("health", "-p", str(node.prefix))
+    assert health.returncode == 0, health.stderr
+    assert f"sekisho is healthy at {node.prefix}" in health.stdout
+
+    stopped = sekisho("stop", "-p", str(node.prefix))
+    assert stopped.returncode == 0, stopped.stderr
+    assert stopped.stdout.strip() == "sekisho stopped"
+    assert node.process.wait(10) == 0
+    assert not pid_file.exists()
+    assert "sekisho stopped" in node.output()
+    assert sekisho("health", "-p", str(node.prefix)).returncode == 1
+
+
+async def test_quit_drains_gracefully(tmp_path: Path, nodes: list[Node]) -> None:
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    quit_ = sekisho("quit", "-p", str(node.prefix))
+    assert quit_.returncode == 0, quit_.stderr
+    assert "gracefully" in quit_.stdout
+    assert node.process.wait(10) == 0
+    assert "received SIGQUIT" in node.output()
+
+
+async def test_startup_logs_what_listens_where(tmp_path: Path, nodes: list[Node]) -> None:
+    node = await start_node(tmp_path, admin_listen="127.0.0.1:0, 127.0.0.1:0 ssl")
+    nodes.append(node)
+    out = node.output()
+    assert "admin listening on http://127.0.0.1:" in out
+    assert "admin listening on https://127.0.0.1:" in out
+    assert "started (pid" in out
+    assert node.stop(signal.SIGINT) == 0
+
+
+async def test_admin_api_serves_https_with_the_default_certificate(tmp_path: Path, nodes: list[Node]) -> None:
+    tls_port = free_port()
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    node.stop()
+    node = await start_node(tmp_path, admin_listen=f"127.0.0.1:{node.admin_port}, 127.0.0.1:{tls_port} ssl")
+    nodes.append(node)
+    cert = node.prefix / "ssl" / "default.crt"
+    assert (node.prefix / "ssl" / "default.key").stat().st_mode & 0o777 == 0o600
+    async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=str(cert))) as client:
+        response = await client.get(f"https://127.0.0.1:{tls_port}/")
+    assert response.status_code == 200
+    assert response.json()["tagline"] == "Welcome to kong"
+    assert response.json()["configuration"]["pg_password"] is None
+
+
+def test_bad_configuration_is_refused_naming_the_key(tmp_path: Path) -> None:
+    env = node_env(tmp_path / "prefix", pg_port="abc")
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: pg_port: 'abc' is not an integer" in result.stderr
+    env = node_env(tmp_path / "prefix")
+    env["KONG_PROXY_LISTEN"] = "0.0.0.0:8000 sslx"
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: proxy_listen:" in result.stderr and "unknown flag 'sslx'" in result.stderr
+    assert not (tmp_path / "prefix" / "pids" / "sekisho.pid").exists()
+
+
+def test_a_taken_port_is_reported_with_its_key(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        env = node_env(tmp_path / "prefix", proxy_listen=f"127.0.0.1:{free_port()}", admin_listen=f"127.0.0.1:{port}")
+        result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"admin_listen: cannot listen on 127.0.0.1:{port}: address already in use" in result.stderr
+
+
+def test_check_command(tmp_path: Path) -> None:
+    good = tmp_path / "good.conf"
+    good.write_text("database = off\nlog_level = debug\n")
+    result = sekisho("check", str(good), env=node_env(tmp_path / "p"))
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"configuration at {good} is valid"
+    bad = tmp_path / "bad.conf"
+    bad.write_text("log_level = loud\n")
+    result = sekisho("check", str(bad), env=node_env(tmp_path / "p"))
+    assert result.returncode == 1
+    assert "log_level: has an invalid value: 'loud'" in result.stderr
+
+
+def test_stop_without_a_running_node_fails_clearly(tmp_path: Path) -> None:
+    result = sekisho("stop", "-p", str(tmp_path / "nothing"), env=node_env(tmp_path / "nothing"))
+    assert result.returncode == 1
+    assert "not running" in result.stderr
+
+
+def test_a_second_node_in_the_same_prefix_is_refused(tmp_path: Path) -> None:
+    prefix = tmp_path / "prefix"
+    (prefix / "pids").mkdir(parents=True)
+    # Our own test process stands in for a live node owning the prefix.
+    import os
+
+    (prefix / "pids" / "sekisho.pid").write_text(f"{os.getpid()}\n")
+    env = node_env(prefix, proxy_listen=f"127.0.0.1:{free_port()}", admin_listen=f"127.0.0.1:{free_port()}")
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "a node is already running" in result.stderr

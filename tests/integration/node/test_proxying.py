@@ -1,0 +1,149 @@
+"""Kong's quickstart through a real node: Admin API writes reach the proxy; DB-less from a file; two workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from tests.integration.node.node_process import Node, start_node
+
+
+async def _create_quickstart(admin: str, echo_url: str) -> None:
+    async with httpx.AsyncClient(base_url=admin) as client:
+        service = await client.post("/services", data={"name": "example_service", "url": echo_url + "/anything"})
+        assert service.status_code == 201, service.text
+        route = await client.post("/services/example_service/routes", data={"paths[]": "/mock", "name": "mocking"})
+        assert route.status_code == 201, route.text
+
+
+async def test_quickstart_single_process(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    node = await start_node(tmp_path, proxy_access_log="logs/access.log json")
+    nodes.append(node)
+    async with httpx.AsyncClient() as client:
+        missing = await client.get(node.proxy + "/mock/hello")
+        assert missing.status_code == 404
+        assert missing.json() == {"message": "no Route matched with those values"}
+        await _create_quickstart(node.admin, echo_url)
+        # worker_consistency = strict: the Admin API answered after the proxy took the change.
+        response = await client.get(node.proxy + "/mock/hello?apikey=SECRET-KEY", headers={"Authorization": "x"})
+    assert response.status_code == 200, response.text
+    echoed = response.json()
+    assert echoed["path"] == "/anything/hello"
+    assert echoed["query"] == "apikey=SECRET-KEY"
+    assert "via" in {k.lower() for k in response.headers}
+    assert node.stop() == 0
+    access = (node.prefix / "logs" / "access.log").read_text()
+    assert "/mock/hello" in access
+    assert "SECRET-KEY" not in access
+
+
+async def test_changes_reach_the_proxy_in_sqlite_mode_after_restart(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    await _create_quickstart(node.admin, echo_url)
+    assert node.stop() == 0
+    again = await start_node(tmp_path)
+    nodes.append(again)
+    async with httpx.AsyncClient() as client:
+        response = await client.get(again.proxy + "/mock")
+    assert response.status_code == 200
+    assert response.json()["path"] == "/anything"
+
+
+async def test_dbless_node_loads_declarative_config_at_start(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    kong_yml = tmp_path / "kong.yml"
+    kong_yml.write_text(
+        f"""_format_version: "2.1"
+services:
+- name: example_service
+  url: {echo_url}/base
+  routes:
+  - name: mocking
+    paths: [/mock]
+"""
+    )
+    node = await start_node(tmp_path, database="off", declarative_config=str(kong_yml))
+    nodes.append(node)
+    async with httpx.AsyncClient() as client:
+        response = await client.get(node.proxy + "/mock/x")
+        assert response.status_code == 200, response.text
+        assert response.json()["path"] == "/base/x"
+        refused = await client.post(node.admin + "/services", data={"name": "other", "url": echo_url})
+        assert refused.status_code == 405
+        listed = await client.get(node.admin + "/services")
+        assert [s["name"] for s in listed.json()["data"]] == ["example_service"]
+    assert "loaded 2 entities from the declarative configuration" in node.output()
+
+
+async def test_dbless_bad_declarative_config_is_refused(tmp_path: Path) -> None:
+    from tests.integration.node.node_process import node_env, sekisho
+
+    kong_yml = tmp_path / "kong.yml"
+    kong_yml.write_text('_format_version: "2.1"\nservices:\n- name: bad\n  url: not a url\n')
+    result = sekisho("start", env=node_env(tmp_path / "p", database="off", declarative_config=str(kong_yml)))
+    assert result.returncode == 1
+    assert "Error: declarative_config:" in result.stderr
+
+
+async def _all_fresh_connections_answer(proxy: str, path: str, count: int) -> list[int]:
+    statuses = []
+    for _ in range(count):
+        # A new client per request: a new connection, so the kernel may hand it to either worker.
+        async with httpx.AsyncClient() as client:
+            statuses.append((await client.get(proxy + path)).status_code)
+    return statuses
+
+
+async def test_two_workers_both_pick_up_an_admin_change(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    node = await start_node(tmp_path, workers=2, db_update_frequency="60")
+    nodes.append(node)
+    assert "2 workers" in node.output()
+    assert await _all_fresh_connections_answer(node.proxy, "/mock", 10) == [404] * 10
+    await _create_quickstart(node.admin, echo_url)
+    # No sleep: the supervisor pushed the change and waited for both workers before the Admin API answered.
+    assert await _all_fresh_connections_answer(node.proxy, "/mock", 30) == [200] * 30
+    async with httpx.AsyncClient(base_url=node.admin) as client:
+        assert (await client.delete("/routes/mocking")).status_code == 204
+    assert await _all_fresh_connections_answer(node.proxy, "/mock", 30) == [404] * 30
+    assert node.stop() == 0
+
+
+async def test_dbless_two_workers_receive_posted_config(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    node = await start_node(tmp_path, workers=2, database="off")
+    nodes.append(node)
+    document = f"""_format_version: "3.0"
+services:
+- name: posted
+  url: {echo_url}
+  routes:
+  - name: posted-route
+    paths: [/posted]
+"""
+    async with httpx.AsyncClient() as client:
+        loaded = await client.post(node.admin + "/config", data={"config": document})
+        assert loaded.status_code == 201, loaded.text
+    assert await _all_fresh_connections_answer(node.proxy, "/posted", 30) == [200] * 30
+
+
+async def test_a_killed_worker_is_restarted(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    import asyncio
+    import os
+    import re
+    import signal
+
+    node = await start_node(tmp_path, workers=2)
+    nodes.append(node)
+    pids = [int(p) for p in re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())]
+    assert len(pids) == 2
+    os.kill(pids[0], signal.SIGKILL)
+    for _ in range(300):
+        if len(re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())) >= 3:
+            break
+        await asyncio.sleep(0.1)
+    assert "exited with status -9; restarting it" in node.output()
+    assert len(re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())) == 3
+    await _create_quickstart(node.admin, echo_url)
+    assert await _all_fresh_connections_answer(node.proxy, "/mock", 20) == [200] * 20
