@@ -114,9 +114,9 @@ def _cached(routes: list[Row], services: dict[str, Row], requests: list[Request]
     return _throughput(router, working_set * 2, budget)
 
 
-def run(budget: float) -> dict[str, Any]:
+def run(budget: float, sizes: tuple[int, ...] = (1, 1_000, 10_000)) -> dict[str, Any]:
     results: dict[str, Any] = {"python": sys.version.split()[0]}
-    for count in (1, 1_000, 10_000):
+    for count in sizes:
         routes, services, requests = build_api(count)
         if count == 1:
             routes = [ROUTES.insert({"hosts": ["api.example.com"], "paths": ["/v1"]})]
@@ -140,8 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", action="store_true", help="print one JSON object of results")
     parser.add_argument("--seconds", type=float, default=1.0, help="time budget per measurement")
+    parser.add_argument("--sizes", default="1,1000,10000", help="comma-separated route counts to measure")
     args = parser.parse_args(argv)
-    results = run(args.seconds)
+    results = run(args.seconds, tuple(int(size) for size in args.sizes.split(",")))
     if args.json:
         print(json.dumps(results))
         return 0
