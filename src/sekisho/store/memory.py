@@ -25,6 +25,7 @@ class _State:
     def __init__(self) -> None:
         self.bodies: dict[str, dict[str, str]] = {}
         self.order: dict[str, list[str]] = {}
+        self.unsorted: set[str] = set()
         self.indexes: dict[tuple[str, str], RowIndex] = {}
         self.unique: dict[tuple[str, str, str], str] = {}
         self.referrers: dict[tuple[str, str], set[tuple[str, str, str]]] = {}
@@ -41,7 +42,10 @@ class _State:
         for fld, ref_entity, ref_id in index.refs:
             self.referrers.setdefault((ref_entity, ref_id), set()).add((entity, fld, ident))
         self.bodies.setdefault(entity, {})[ident] = body
-        bisect.insort(self.order.setdefault(entity, []), ident)
+        order = self.order.setdefault(entity, [])
+        if order and ident < order[-1]:
+            self.unsorted.add(entity)  # sorted on the next read: bulk loads stay O(n log n)
+        order.append(ident)
         self.indexes[(entity, ident)] = index
 
     def drop(self, entity: str, ident: str) -> None:
@@ -57,8 +61,16 @@ class _State:
                 if not refs:
                     del self.referrers[(ref_entity, ref_id)]
         del self.bodies[entity][ident]
-        order = self.order[entity]
+        order = self.ordered(entity)
         del order[bisect.bisect_left(order, ident)]
+
+    def ordered(self, entity: str) -> list[str]:
+        """Ids of an entity in order."""
+        order = self.order.setdefault(entity, [])
+        if entity in self.unsorted:
+            order.sort()
+            self.unsorted.discard(entity)
+        return order
 
 
 class _MemoryTxn:
@@ -108,13 +120,14 @@ class _MemoryTxn:
 
     async def clear(self) -> None:
         state = self._state
-        saved = (state.bodies, state.order, state.indexes, state.unique, state.referrers)
+        saved = (state.bodies, state.order, state.unsorted, state.indexes, state.unique, state.referrers)
 
         def restore() -> None:
-            state.bodies, state.order, state.indexes, state.unique, state.referrers = saved
+            state.bodies, state.order, state.unsorted, state.indexes, state.unique, state.referrers = saved
 
         self.undo.append(restore)
-        state.bodies, state.order, state.indexes, state.unique, state.referrers = {}, {}, {}, {}, {}
+        state.bodies, state.order, state.unsorted = {}, {}, set()
+        state.indexes, state.unique, state.referrers = {}, {}, {}
 
     def _remember(self, entity: str, ident: str) -> None:
         state = self._state
@@ -163,11 +176,12 @@ class MemoryBackend:
 
     async def page(self, query: PageQuery) -> list[Row]:
         state = self._state
-        order = state.order.get(query.entity, [])
+        order = state.ordered(query.entity)
         start = 0 if query.after is None else bisect.bisect_right(order, query.after)
         wanted_tags = set(query.tags)
         out: list[Row] = []
-        for ident in order[start:]:
+        for position in range(start, len(order)):
+            ident = order[position]
             index = state.indexes[(query.entity, ident)]
             if wanted_tags:
                 have = wanted_tags.intersection(index.tags)
@@ -187,7 +201,7 @@ class MemoryBackend:
 
     async def iterate(self, entity: str) -> AsyncIterator[Row]:
         bodies = self._state.bodies.get(entity, {})
-        for ident in list(self._state.order.get(entity, [])):
+        for ident in list(self._state.ordered(entity)):
             body = bodies.get(ident)
             if body is not None:
                 yield _load(body)
