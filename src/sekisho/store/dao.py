@@ -522,8 +522,7 @@ class EntityDatabase:
             if len(page) < MAX_PAGE_SIZE:
                 break
             offset = str(page[-1]["id"])
-        row["snis"] = sorted(names)
-        return row
+        return {**row, "snis": sorted(names)}
 
     def _cluster_event(self, channel: str, data: Mapping[str, Any]) -> ClusterEvent:
         now = time.time()

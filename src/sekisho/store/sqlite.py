@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -186,6 +187,9 @@ class SQLiteBackend:
         if self._writer is not None:
             return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        if not Path(self.path).exists():
+            # keys and credentials live here: owner-only (SQLite gives -wal/-shm files the same mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
         self._writer = _Worker(self.path, "sekisho-sqlite-writer")
         self._reader = _Worker(self.path, "sekisho-sqlite-reader")
         from sekisho.store.migrations import apply_pending

@@ -23,7 +23,7 @@ async def test_file_bootstraps_itself_and_lists_migrations(tmp_path: Path) -> No
         status = await list_migrations(db)
         assert status.bootstrapped and status.pending == []
         assert status.executed == [name for name, _ in available_migrations("sqlite")]
-        assert path.exists()
+        assert path.exists() and path.stat().st_mode & 0o077 == 0
         await reset(db)
         assert not (await list_migrations(db)).bootstrapped
     finally:
