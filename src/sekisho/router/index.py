@@ -17,11 +17,11 @@ __all__ = ["HostIndex", "PathIndex"]
 class PathIndex:
     """Entries keyed by the literal text their path starts with, grouped by that text's length."""
 
-    __slots__ = ("_by_length", "_lengths")
+    __slots__ = ("_buckets", "_by_length")
 
     def __init__(self) -> None:
         self._by_length: dict[int, dict[str, list[CompiledRoute]]] = {}
-        self._lengths: tuple[int, ...] = ()
+        self._buckets: tuple[tuple[int, dict[str, list[CompiledRoute]]], ...] = ()
 
     def add(self, entry: CompiledRoute) -> None:
         if entry.prefix is not None:
@@ -33,15 +33,14 @@ class PathIndex:
         self._by_length.setdefault(len(key), {}).setdefault(key, []).append(entry)
 
     def freeze(self) -> None:
-        self._lengths = tuple(sorted(self._by_length))
+        self._buckets = tuple(sorted(self._by_length.items()))
 
     def collect(self, path: str, out: list[CompiledRoute]) -> None:
         size = len(path)
-        by_length = self._by_length
-        for length in self._lengths:
+        for length, by_prefix in self._buckets:
             if length > size:
                 break
-            bucket = by_length[length].get(path[:length])
+            bucket = by_prefix.get(path[:length])
             if bucket is not None:
                 out.extend(bucket)
 
@@ -49,13 +48,14 @@ class PathIndex:
 class HostIndex:
     """Path indexes per exact host, per wildcard suffix/prefix, plus one for routes without hosts."""
 
-    __slots__ = ("_exact", "_hostless", "_odd_wildcards", "_prefixes", "_suffixes")
+    __slots__ = ("_exact", "_has_odd_wildcards", "_hostless", "_odd_wildcards", "_prefixes", "_suffixes")
 
     def __init__(self) -> None:
         self._exact: dict[str, PathIndex] = {}
         self._suffixes: dict[str, PathIndex] = {}
         self._prefixes: dict[str, PathIndex] = {}
         self._odd_wildcards = PathIndex()
+        self._has_odd_wildcards = False
         self._hostless = PathIndex()
 
     def add(self, entry: CompiledRoute) -> None:
@@ -64,8 +64,7 @@ class HostIndex:
             return
         for host in entry.plain_hosts:
             self._exact.setdefault(host, PathIndex()).add(entry)
-        for pattern, original in entry.wildcard_hosts:
-            del pattern
+        for _, original in entry.wildcard_hosts:
             name, _ = split_host_port(original.lower(), 0)
             if name.startswith("*.") and name.count("*") == 1:
                 self._suffixes.setdefault(name[1:], PathIndex()).add(entry)
@@ -73,6 +72,7 @@ class HostIndex:
                 self._prefixes.setdefault(name[:-1], PathIndex()).add(entry)
             else:
                 self._odd_wildcards.add(entry)
+                self._has_odd_wildcards = True
 
     def freeze(self) -> None:
         for group in (*self._exact.values(), *self._suffixes.values(), *self._prefixes.values()):
@@ -94,19 +94,27 @@ class HostIndex:
                     group = exact.get(host_no_port)
                     if group is not None:
                         group.collect(path, out)
-            if self._suffixes or self._prefixes:
-                self._collect_wildcards(host_no_port, path, out)
-            self._odd_wildcards.collect(path, out)
+            if self._suffixes:
+                self._collect_suffixes(host_no_port, path, out)
+            if self._prefixes:
+                self._collect_prefixes(host_no_port, path, out)
+            if self._has_odd_wildcards:
+                self._odd_wildcards.collect(path, out)
         self._hostless.collect(path, out)
 
-    def _collect_wildcards(self, name: str, path: str, out: list[CompiledRoute]) -> None:
+    def _collect_suffixes(self, name: str, path: str, out: list[CompiledRoute]) -> None:
         suffixes = self._suffixes
-        prefixes = self._prefixes
         dot = name.find(".", 1)
         while dot != -1:
             group = suffixes.get(name[dot:])
             if group is not None:
                 group.collect(path, out)
+            dot = name.find(".", dot + 1)
+
+    def _collect_prefixes(self, name: str, path: str, out: list[CompiledRoute]) -> None:
+        prefixes = self._prefixes
+        dot = name.find(".", 1)
+        while dot != -1:
             group = prefixes.get(name[: dot + 1])
             if group is not None:
                 group.collect(path, out)

@@ -41,3 +41,12 @@ def test_host_header_rules_are_ignored() -> None:
     route["headers"] = {"Host": ["evil.test"]}
     found = Router([route], {}).match("GET", "good.test", "/", {})
     assert found is not None
+
+
+def test_wildcards_the_index_cannot_file_are_still_matched() -> None:
+    route = make_route(name="odd", paths=["/"])
+    route["hosts"] = ["api.*.example.com"]
+    router = Router([route], {})
+    found = router.match("GET", "api.eu.example.com", "/x", {})
+    assert found is not None and found.matched_host == "api.*.example.com"
+    assert router.match("GET", "web.eu.example.com", "/x", {}) is None
