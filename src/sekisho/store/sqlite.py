@@ -186,10 +186,7 @@ class SQLiteBackend:
     async def connect(self) -> None:
         if self._writer is not None:
             return
-        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        if not Path(self.path).exists():
-            # keys and credentials live here: owner-only (SQLite gives -wal/-shm files the same mode)
-            os.close(os.open(self.path, os.O_CREAT | os.O_WRONLY, 0o600))
+        await asyncio.to_thread(_prepare_file, self.path)
         self._writer = _Worker(self.path, "sekisho-sqlite-writer")
         self._reader = _Worker(self.path, "sekisho-sqlite-reader")
         from sekisho.store.migrations import apply_pending
@@ -314,6 +311,13 @@ class SQLiteBackend:
             ).fetchall()
         )
         return [(int(r[0]), ClusterEvent(r[1], r[5], r[6], r[2], r[3], r[4])) for r in rows]
+
+
+def _prepare_file(path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if not Path(path).exists():
+        # keys and credentials live here: owner-only (SQLite gives -wal/-shm files the same mode)
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
 def _statements(script: str) -> list[str]:
