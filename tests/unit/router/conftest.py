@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
-
-import pytest
 
 from sekisho.entities import ROUTES, SERVICES
 from sekisho.router import Router
 
 Row = dict[str, Any]
 
+# Distinct, increasing created_at values so ties never depend on the clock.
 _clock = itertools.count(1_700_000_000)
 
 
@@ -30,11 +29,3 @@ def make_route(service: Row | None = None, **fields: Any) -> Row:
 
 def build(routes: Iterable[Row], services: Iterable[Row] = ()) -> Router:
     return Router(list(routes), {s["id"]: s for s in services})
-
-
-@pytest.fixture
-def service() -> Row:
-    return make_service()
-
-
-RouterFactory = Callable[..., Router]
