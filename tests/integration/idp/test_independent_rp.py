@@ -1,4 +1,4 @@
-"""An independent relying party (authlib's OAuth 2 client) against the IdP: discovery, code + PKCE, userinfo, refresh."""
+"""An independent relying party (authlib's OAuth 2 client): discovery, code + PKCE, userinfo, refresh."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from authlib.common.security import generate_token
 from tests.integration.idp.flows import CALLBACK, PASSWORD, csrf_of, seed_pool
 from tests.integration.idp.harness import IdpThread
 
-with warnings.catch_warnings():
+with warnings.catch_warnings(record=True):
     # authlib announces an httpx2 move at import; the client below is what it still ships and documents.
     warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import OAuth2Client
