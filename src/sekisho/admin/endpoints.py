@@ -29,7 +29,8 @@ from sekisho.admin.errors import method_not_allowed, not_found
 from sekisho.admin.forms import empty_strings_to_null
 from sekisho.admin.query import list_options
 from sekisho.admin.responses import kong_json
-from sekisho.admin.writes import EntityWriter
+from sekisho.admin.writes import EntityWriter, is_uuid
+from sekisho.errors import ErrorCode, StoreError
 from sekisho.schema import EntitySchema, Foreign
 from sekisho.store.base import Page, Row
 
@@ -92,8 +93,12 @@ class EntityEndpoints:
             return dict(body.data)
         return coerce_form(schema, empty_strings_to_null(body.data), existing)
 
+    def ident(self, request: Request, schema: EntitySchema) -> str:
+        """The `{E}` path parameter, refused like Kong when it can be neither an id nor an endpoint key."""
+        return checked_ident(schema, request.path_params[schema.name])
+
     async def select_or_404(self, schema: EntitySchema, ident: str) -> Row:
-        row = await self.db.select(schema.name, ident)
+        row = await self.db.select(schema.name, checked_ident(schema, ident))
         if row is None:
             raise not_found()
         return row
@@ -123,20 +128,20 @@ class EntityEndpoints:
     # -- /E/{E} -----------------------------------------------------------------------------------------
     def get_one(self, schema: EntitySchema) -> Handler:
         async def handler(request: Request) -> Response:
-            return kong_json(await self.select_or_404(schema, request.path_params[schema.name]))
+            return kong_json(await self.select_or_404(schema, self.ident(request, schema)))
 
         return handler
 
     def replace(self, schema: EntitySchema) -> Handler:
         async def handler(request: Request) -> Response:
             data = await self.entity_data(request, schema)
-            return kong_json(await self.writer.upsert(schema, request.path_params[schema.name], data))
+            return kong_json(await self.writer.upsert(schema, self.ident(request, schema), data))
 
         return handler
 
     def patch(self, schema: EntitySchema) -> Handler:
         async def handler(request: Request) -> Response:
-            ident = request.path_params[schema.name]
+            ident = self.ident(request, schema)
             existing = await self.db.select(schema.name, ident) if schema.dynamic_fields else None
             data = await self.entity_data(request, schema, existing)
             return kong_json(await self.writer.update(schema, ident, data))
@@ -145,7 +150,7 @@ class EntityEndpoints:
 
     def delete(self, schema: EntitySchema) -> Handler:
         async def handler(request: Request) -> Response:
-            await self.writer.delete(schema, request.path_params[schema.name])
+            await self.writer.delete(schema, self.ident(request, schema))
             return Response(status_code=204)
 
         return handler
@@ -176,7 +181,7 @@ class EntityEndpoints:
     # -- /P/{P}/E/{E} -----------------------------------------------------------------------------------
     async def _owned_child(self, request: Request, schema: EntitySchema, field_name: str, parent: EntitySchema) -> Row:
         parent_row = await self.select_or_404(parent, request.path_params[parent.name])
-        child = await self.select_or_404(schema, request.path_params[schema.name])
+        child = await self.select_or_404(schema, self.ident(request, schema))
         if (child.get(field_name) or {}).get("id") != parent_row["id"]:
             raise not_found()
         return child
@@ -192,7 +197,7 @@ class EntityEndpoints:
             parent_row = await self.select_or_404(parent, request.path_params[parent.name])
             data = await self.entity_data(request, schema)
             data[field_name] = {"id": parent_row["id"]}
-            return kong_json(await self.writer.upsert(schema, request.path_params[schema.name], data))
+            return kong_json(await self.writer.upsert(schema, self.ident(request, schema), data))
 
         return handler
 
@@ -215,7 +220,7 @@ class EntityEndpoints:
 
     # -- /E/{E}/f ---------------------------------------------------------------------------------------
     async def _referenced_id(self, request: Request, schema: EntitySchema, field_name: str) -> tuple[Row, str | None]:
-        row = await self.select_or_404(schema, request.path_params[schema.name])
+        row = await self.select_or_404(schema, self.ident(request, schema))
         ref = row.get(field_name)
         return row, (str(ref["id"]) if isinstance(ref, dict) and ref.get("id") else None)
 
@@ -312,6 +317,16 @@ class EntityEndpoints:
                 },
             ),
         ]
+
+
+def checked_ident(schema: EntitySchema, ident: str) -> str:
+    if schema.endpoint_key is None and not is_uuid(ident):
+        raise StoreError(
+            ErrorCode.INVALID_PRIMARY_KEY,
+            f"invalid primary key: '{{id=\"{ident}\"}}'",
+            {"id": "expected a valid UUID"},
+        )
+    return ident
 
 
 def coerce_form(schema: EntitySchema, data: dict[str, Any], existing: Row | None) -> dict[str, Any]:

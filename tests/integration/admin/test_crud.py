@@ -184,8 +184,15 @@ async def test_certificate_with_snis(admin: Admin) -> None:
     other_cert, _other_key = make_certificate("other.test")
     res = await admin.client.post("/certificates", json={"cert": other_cert, "key": key})
     assert res.status_code == 400 and res.json()["fields"] == {"@entity": ["certificate does not match key"]}
-    res = await admin.client.get("/certificates/not-a-uuid")
-    assert res.status_code in (400, 404)
+    for method in ("GET", "PATCH", "DELETE"):
+        res = await admin.client.request(method, "/ca_certificates/not-a-uuid", json={})
+        assert res.status_code == 400
+        assert res.json() == {
+            "code": 1,
+            "name": "invalid primary key",
+            "message": "invalid primary key: '{id=\"not-a-uuid\"}'",
+            "fields": {"id": "expected a valid UUID"},
+        }
 
 
 async def test_certificate_addressed_by_sni(admin: Admin) -> None:

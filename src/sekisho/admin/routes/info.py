@@ -33,12 +33,8 @@ class InfoEndpoints:
         self.endpoint_paths = endpoint_paths
 
     async def root(self, request: Request) -> Response:
-        registry = self.ctx.plugins
-        available: dict[str, Any] = {}
-        for name in registry.names():
-            cls = registry.get(name)
-            if cls is not None:
-                available[name] = {"version": cls.VERSION, "priority": cls.PRIORITY}
+        # Kong 2.8 answers `true` per plugin (3.x: version metadata); we report Kong 2.8's version
+        available = dict.fromkeys(self.ctx.plugins.names(), True)
         in_cluster: list[str] = []
         for row in await self.ctx.db.all("plugins"):
             plugin_name = row.get("name")
