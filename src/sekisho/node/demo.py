@@ -151,7 +151,7 @@ def _instructions(ports: dict[str, int], prefix: Path) -> str:
   Admin API  {admin}   https://127.0.0.1:{ports["admin_ssl"]}
 
 Try:
-  curl -i {proxy}/demo/hello?x=1                 [dim]# route /demo -> echo upstream[/]
+  curl -i '{proxy}/demo/hello?x=1'               [dim]# route /demo -> echo upstream[/]
   curl -s {proxy}/balanced | grep upstream       [dim]# round-robin over two targets[/]
   curl -s {admin}/services | python3 -m json.tool
   curl -s -X POST {admin}/services/demo/plugins -d name=key-auth
@@ -164,7 +164,7 @@ Press [bold]Ctrl-C[/] to stop.
 async def _demo(prefix: Path, workers: int) -> int:
     from rich.console import Console
 
-    console = Console()
+    console = Console(soft_wrap=True)
     ports = choose_ports(console.print)
     echoes: list[tuple[Any, asyncio.Task[None], int]] = []
     process: asyncio.subprocess.Process | None = None

@@ -263,3 +263,11 @@ def test_env_file_round_trip_keeps_multiline_values_and_secrets(tmp_path: Path) 
     assert again.pg_password == "s3cret"
     assert again.prefix == config.prefix
     assert again.to_kong_dict(redact=False) == config.to_kong_dict(redact=False)
+
+
+def test_every_key_is_documented() -> None:
+    from sekisho.config import _KEYS
+
+    doc = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text()
+    missing = [key for key in _KEYS if f"`{key}`" not in doc]
+    assert missing == []
