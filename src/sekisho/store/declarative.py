@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -403,7 +403,3 @@ class DeclarativeService:
     def remember(self, hash_value: str | None) -> None:
         """Record the hash of a configuration loaded outside `/config` (start-up file)."""
         self._hash = hash_value
-
-
-def entity_counts(entities: Mapping[str, Iterable[Row]]) -> dict[str, int]:
-    return {name: len(list(rows)) for name, rows in entities.items()}

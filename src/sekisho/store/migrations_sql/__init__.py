@@ -1,0 +1,1 @@
+"""SQL migrations shipped as package data (a package so wheels include the files)."""
