@@ -48,7 +48,16 @@ class PathIndex:
 class HostIndex:
     """Path indexes per exact host, per wildcard suffix/prefix, plus one for routes without hosts."""
 
-    __slots__ = ("_exact", "_has_odd_wildcards", "_hostless", "_odd_wildcards", "_prefixes", "_suffixes")
+    __slots__ = (
+        "_exact",
+        "_has_odd_wildcards",
+        "_hostless",
+        "_longest_prefix",
+        "_longest_suffix",
+        "_odd_wildcards",
+        "_prefixes",
+        "_suffixes",
+    )
 
     def __init__(self) -> None:
         self._exact: dict[str, PathIndex] = {}
@@ -57,6 +66,8 @@ class HostIndex:
         self._odd_wildcards = PathIndex()
         self._has_odd_wildcards = False
         self._hostless = PathIndex()
+        self._longest_suffix = 0
+        self._longest_prefix = 0
 
     def add(self, entry: CompiledRoute) -> None:
         if entry.plain_hosts is None:
@@ -79,6 +90,8 @@ class HostIndex:
             group.freeze()
         self._odd_wildcards.freeze()
         self._hostless.freeze()
+        self._longest_suffix = max(map(len, self._suffixes), default=0)
+        self._longest_prefix = max(map(len, self._prefixes), default=0)
 
     def collect(
         self, host: str | None, host_no_port: str, path: str, out: list[CompiledRoute], with_port: list[CompiledRoute]
@@ -104,7 +117,8 @@ class HostIndex:
 
     def _collect_suffixes(self, name: str, path: str, out: list[CompiledRoute]) -> None:
         suffixes = self._suffixes
-        dot = name.find(".", 1)
+        # Only dots close enough to the end can start a known suffix: bounded work for absurd Host values.
+        dot = name.find(".", max(1, len(name) - self._longest_suffix))
         while dot != -1:
             group = suffixes.get(name[dot:])
             if group is not None:
@@ -113,9 +127,9 @@ class HostIndex:
 
     def _collect_prefixes(self, name: str, path: str, out: list[CompiledRoute]) -> None:
         prefixes = self._prefixes
-        dot = name.find(".", 1)
+        dot = name.find(".", 1, self._longest_prefix)
         while dot != -1:
             group = prefixes.get(name[: dot + 1])
             if group is not None:
                 group.collect(path, out)
-            dot = name.find(".", dot + 1)
+            dot = name.find(".", dot + 1, self._longest_prefix)

@@ -50,3 +50,14 @@ def test_wildcards_the_index_cannot_file_are_still_matched() -> None:
     found = router.match("GET", "api.eu.example.com", "/x", {})
     assert found is not None and found.matched_host == "api.*.example.com"
     assert router.match("GET", "web.eu.example.com", "/x", {}) is None
+
+
+def test_absurd_host_values_still_resolve_wildcards() -> None:
+    routes = [make_route(name="suffix", hosts=["*.example.com"]), make_route(name="prefix", hosts=["api.*"])]
+    router = Router(routes, {})
+    long_host = "a." * 50_000 + "example.com"
+    found = router.match("GET", long_host, "/", {})
+    assert found is not None and found.route["name"] == "suffix"
+    found = router.match("GET", "api." + "b." * 50_000 + "org", "/", {})
+    assert found is not None and found.route["name"] == "prefix"
+    assert router.match("GET", "x." * 50_000 + "org", "/", {}) is None
