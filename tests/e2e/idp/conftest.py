@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from tests.integration.idp.harness import IdpThread, idp_thread
 
 

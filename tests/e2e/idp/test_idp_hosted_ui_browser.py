@@ -12,7 +12,6 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 import pytest
-
 from tests.integration.idp.flows import PASSWORD, SCOPES, SEED_SCHEMA, pkce_pair, query_of
 from tests.integration.idp.harness import IdpThread, cognito_client
 
