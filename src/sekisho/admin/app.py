@@ -24,7 +24,7 @@ from sekisho.admin.routes.info import InfoEndpoints
 from sekisho.admin.routes.schemas import SchemaEndpoints
 from sekisho.admin.routes.tags import TagEndpoints
 from sekisho.admin.routes.targets import TargetEndpoints
-from sekisho.errors import StoreError
+from sekisho.errors import ErrorCode, StoreError
 
 __all__ = ["admin_endpoint_specs", "build_admin_app"]
 
@@ -90,7 +90,7 @@ def admin_endpoint_specs(ctx: AdminContext) -> list[EndpointSpec]:
     return specs
 
 
-def _endpoint(handlers: Mapping[str, Handler]) -> Handler:
+def _endpoint(path: str, handlers: Mapping[str, Handler]) -> Handler:
     async def endpoint(request: Request) -> Response:
         method = "GET" if request.method == "HEAD" else request.method
         handler = handlers[method]
@@ -99,9 +99,13 @@ def _endpoint(handlers: Mapping[str, Handler]) -> Handler:
         except AdminHTTPError as exc:
             return exc.response()
         except StoreError as exc:
+            if exc.code is ErrorCode.DATABASE_ERROR:
+                # not the message (it may quote stored values) nor the URL (it may carry a credential)
+                log.error("Admin API %s %s failed: database error", request.method, path)
             return store_error_response(exc)
         except Exception:
-            log.exception("Admin API %s %s failed", request.method, request.url.path)
+            # the route template, not the URL: paths can carry credentials (`/key-auths/{key}`)
+            log.exception("Admin API %s %s failed", request.method, path)
             return unexpected_error_response()
 
     return endpoint
@@ -119,7 +123,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_admin_app(ctx: AdminContext) -> Starlette:
     """The Admin API over `ctx.db`. Serve it with uvicorn's own `Server` header off (`server_header=False`)."""
     routes: list[BaseRoute] = [
-        Route(spec.path, _endpoint(spec.handlers), methods=list(spec.handlers)) for spec in admin_endpoint_specs(ctx)
+        Route(spec.path, _endpoint(spec.path, spec.handlers), methods=list(spec.handlers))
+        for spec in admin_endpoint_specs(ctx)
     ]
     return Starlette(
         routes=routes,

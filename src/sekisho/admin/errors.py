@@ -50,7 +50,6 @@ def method_not_allowed() -> AdminHTTPError:
 def store_error_response(exc: StoreError) -> Response:
     """Map a database error to Kong's status and body (kong/api/endpoints.lua `handle_error`)."""
     if exc.code is ErrorCode.DATABASE_ERROR:
-        log.error("database error: %s", exc.message)
         return unexpected_error_response()
     return kong_json(exc.to_kong(), exc.code.http_status)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.admin.support import Admin, AdminFactory
 
 
@@ -85,9 +87,12 @@ async def test_multipart_form(admin: Admin) -> None:
     assert res.json()["username"] == "alice" and res.json()["tags"] == ["a"]
 
 
-async def test_unexpected_errors_do_not_leak(admin: Admin) -> None:
+async def test_unexpected_errors_do_not_leak(admin: Admin, caplog: pytest.LogCaptureFixture) -> None:
     await admin.db.close()  # the database goes away under the Admin API
-    res = await admin.client.get("/services")
-    assert res.status_code == 500
-    assert res.json() == {"message": "An unexpected error occurred"}
+    for path in ("/services", "/key-auths/secret-api-key-123"):
+        res = await admin.client.get(path)
+        assert res.status_code == 500
+        assert res.json() == {"message": "An unexpected error occurred"}
+    assert "secret-api-key-123" not in caplog.text
+    assert "/key-auths/{keyauth_credentials}" in caplog.text
     await admin.db.connect()
