@@ -125,12 +125,19 @@ def test_rate_limiting_needs_a_limit_and_ordered_limits(registry: EntityRegistry
     assert fields == {"config": {"minute": "value must be greater than 0"}}
 
 
-def test_rate_limiting_refuses_policies_it_does_not_have(registry: EntityRegistry) -> None:
+def test_rate_limiting_policies(registry: EntityRegistry) -> None:
+    fields = _errors(registry, {"name": "rate-limiting", "config": {"minute": 5, "policy": "cluster"}})
+    assert fields == {"config": {"policy": "expected one of: local, redis"}}
     fields = _errors(registry, {"name": "rate-limiting", "config": {"minute": 5, "policy": "redis"}})
-    assert fields == {"config": {"policy": "expected one of: local"}}
+    assert fields == {"config": {"redis_host": "required field missing"}}
+    fields = _errors(registry, {"name": "rate-limiting", "config": {"minute": 5, "sync_rate": 10}})
+    assert fields == {"config": {"sync_rate": "only -1 (synchronous counting) is supported by sekisho"}}
     config = _config(registry, "rate-limiting", {"minute": 5})
     assert config["limit_by"] == "consumer" and config["policy"] == "local" and config["fault_tolerant"] is True
     assert config["error_code"] == 429 and config["error_message"] == "API rate limit exceeded"
+    assert config["redis_port"] == 6379 and config["redis_timeout"] == 2000 and config["redis_database"] == 0
+    redis = _config(registry, "rate-limiting", {"minute": 5, "policy": "redis", "redis_host": "127.0.0.1"})
+    assert redis["redis_host"] == "127.0.0.1" and redis["redis_ssl"] is False
 
 
 def test_ip_restriction_validates_addresses(registry: EntityRegistry) -> None:

@@ -1,4 +1,4 @@
-"""`rate-limiting` (local policy): count requests per caller in fixed windows and answer 429 over the limit."""
+"""`rate-limiting`: count requests per caller in fixed windows (local or Redis counters); 429 over the limit."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
 from sekisho.plugins.rate_limiting.counters import LocalCounters
+from sekisho.plugins.rate_limiting.policies import CounterError, LocalPolicy, Policy, RedisPolicy, RedisSettings
 from sekisho.plugins.rate_limiting.schema import CONFIG, PERIODS
 from sekisho.plugins.rate_limiting.windows import EXPIRATION, window_starts
 
@@ -23,6 +24,7 @@ class RateLimitingConf:
     limit_by: str
     header_name: str | None
     path: str | None
+    redis: RedisSettings | None  # None: the local policy
     fault_tolerant: bool
     hide_client_headers: bool
     error_code: int
@@ -72,14 +74,43 @@ class Handler(Plugin[RateLimitingConf]):
     CONFIG = CONFIG
 
     def __init__(self) -> None:
-        self._counters = LocalCounters()
+        self._local = LocalPolicy(LocalCounters())
+        self._redis: dict[RedisSettings, RedisPolicy] = {}
+
+    def _policy(self, conf: RateLimitingConf) -> Policy:
+        if conf.redis is None:
+            return self._local
+        policy = self._redis.get(conf.redis)
+        if policy is None:
+            policy = self._redis[conf.redis] = RedisPolicy(conf.redis.client())
+        return policy
+
+    async def close(self) -> None:
+        """Close Redis connections (the worker is stopping)."""
+        policies, self._redis = list(self._redis.values()), {}
+        for policy in policies:
+            await policy.close()
 
     def prepare(self, config: Mapping[str, Any]) -> RateLimitingConf:
+        redis = None
+        if config.get("policy") == "redis":
+            redis = RedisSettings(
+                host=config["redis_host"],
+                port=int(config.get("redis_port") or 6379),
+                username=config.get("redis_username"),
+                password=config.get("redis_password"),
+                database=int(config.get("redis_database") or 0),
+                timeout_ms=int(config.get("redis_timeout") or 2000),
+                ssl=bool(config.get("redis_ssl")),
+                ssl_verify=bool(config.get("redis_ssl_verify")),
+                server_name=config.get("redis_server_name"),
+            )
         return RateLimitingConf(
             limits=tuple((p, float(config[p])) for p in PERIODS if config.get(p) is not None),
             limit_by=config.get("limit_by") or "consumer",
             header_name=config.get("header_name"),
             path=config.get("path"),
+            redis=redis,
             fault_tolerant=bool(config["fault_tolerant"]),
             hide_client_headers=bool(config["hide_client_headers"]),
             error_code=int(config.get("error_code") or 429),
@@ -94,10 +125,19 @@ class Handler(Plugin[RateLimitingConf]):
         starts = window_starts(now)
         keys = {p: f"ratelimit:{route_id}:{service_id}:{identifier}:{starts[p]}:{p}" for p, _ in conf.limits}
 
+        policy = self._policy(conf)
+        try:
+            counts = await policy.usage([keys[p] for p, _ in conf.limits], now)
+        except CounterError as exc:
+            if not conf.fault_tolerant:
+                kong.log.err("failed to get usage: ", exc)
+                kong.response.error(500)
+            kong.log.err("failed to get usage: ", exc)
+            return
         usages: list[Usage] = []
         stop: str | None = None
-        for period, limit in conf.limits:
-            remaining = limit - self._counters.usage(keys[period], now)
+        for (period, limit), count in zip(conf.limits, counts, strict=True):
+            remaining = limit - count
             usages.append(Usage(period, limit, remaining))
             if remaining <= 0:
                 stop = period
@@ -110,8 +150,10 @@ class Handler(Plugin[RateLimitingConf]):
             if reset is not None:
                 headers["Retry-After"] = str(reset)
             kong.response.error(conf.error_code, conf.error_message, headers)
-        for period, _ in conf.limits:
-            self._counters.increment(keys[period], starts[period] + EXPIRATION[period], now)
+        try:
+            await policy.increment([(keys[p], starts[p] + EXPIRATION[p]) for p, _ in conf.limits], now)
+        except CounterError as exc:
+            kong.log.err("failed to increment usage: ", exc)
         if headers:
             kong.ctx.plugin["headers"] = headers
 

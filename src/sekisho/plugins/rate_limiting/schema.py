@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sekisho.schema import Boolean, Number, Record, String, typedefs as t
+from sekisho.schema import Boolean, Integer, Number, Record, String, typedefs as t
 
 __all__ = ["CONFIG", "LIMIT_BY", "PERIODS"]
 
@@ -33,12 +33,18 @@ def _check(config: dict[str, Any]) -> dict[str, Any] | None:
                     ]
                 }
     if config.get("sync_rate") != -1:
-        return {"sync_rate": "sync_rate can only be used with the redis policy"}
+        return {"sync_rate": "only -1 (synchronous counting) is supported by sekisho"}
+    if config.get("policy") == "redis" and not config.get("redis_host"):
+        return {"redis_host": "required field missing"}
     if config.get("limit_by") == "header" and not config.get("header_name"):
         return {"header_name": "required field missing"}
     if config.get("limit_by") == "path" and not config.get("path"):
         return {"path": "required field missing"}
     return None
+
+
+def _unsupported_server_name(value: str) -> str | None:
+    return "not supported by sekisho: the Redis certificate is checked against redis_host"
 
 
 def _period(name: str) -> Number:
@@ -65,10 +71,10 @@ CONFIG = Record(
         "path": t.path("Path counted when `limit_by` is `path`."),
         "policy": String(
             default="local",
-            one_of=["local"],
+            one_of=["local", "redis"],
             description=(
-                "Where counters live. Only `local` (in the memory of each worker process) is supported;"
-                " Kong's `cluster` and `redis` policies are not."
+                "Where counters live: `local` (the memory of each worker process) or `redis` (shared by every"
+                " worker and node). Kong's `cluster` policy is not supported."
             ),
         ),
         "fault_tolerant": Boolean(
@@ -76,6 +82,22 @@ CONFIG = Record(
             default=True,
             description=("When the counters cannot be read, proxy anyway (`true`) or answer `500` (`false`)."),
         ),
+        "redis_host": t.host("Redis host (required with the `redis` policy)."),
+        "redis_port": t.port("Redis port.", default=6379),
+        "redis_username": String(description="Redis ACL username (Redis 6+); unset: the default user."),
+        "redis_password": String(secret=True, referenceable=True, description="Redis password."),
+        "redis_ssl": Boolean(required=True, default=False, description="Connect to Redis over TLS."),
+        "redis_ssl_verify": Boolean(
+            required=True, default=False, description="Verify the Redis server's TLS certificate and name."
+        ),
+        "redis_server_name": String(
+            validators=[_unsupported_server_name],
+            description="Not supported: Redis certificates are checked against `redis_host`.",
+        ),
+        "redis_timeout": Integer(
+            between=(0, 2**31 - 2), default=2000, description="Redis connect and command timeout, in milliseconds."
+        ),
+        "redis_database": Integer(default=0, between=(0, 2**31 - 2), description="Redis database number."),
         "hide_client_headers": Boolean(
             required=True, default=False, description="Do not send the rate-limit headers to the client."
         ),
