@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from starlette.responses import Response
@@ -18,8 +17,6 @@ __all__ = [
     "store_error_response",
     "unexpected_error_response",
 ]
-
-log = logging.getLogger("sekisho.admin")
 
 
 class AdminHTTPError(Exception):
