@@ -161,10 +161,11 @@ def parse_responses(data: bytes) -> list[RawResponse]:
     return collector.responses
 
 
-async def raw_request(port: int, data: bytes, *, expect: int = 1, wait: float = 10.0) -> tuple[bytes, bool]:
-    """Send raw bytes, read until `expect` complete responses arrived or the server closed.
-
-    Returns (bytes received, whether the server closed the connection)."""
+async def raw_request(
+    port: int, data: bytes, *, expect: int = 1, wait: float = 10.0, until_close: bool = False
+) -> tuple[bytes, bool]:
+    """Send raw bytes, read until `expect` complete responses arrived (and, with `until_close`, until the
+    server closes). Returns (bytes received, whether the server closed the connection)."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     writer.write(data)
     await writer.drain()
@@ -178,7 +179,7 @@ async def raw_request(port: int, data: bytes, *, expect: int = 1, wait: float = 
                     closed = True
                     break
                 received += piece
-                if sum(1 for r in parse_responses(received) if r.complete) >= expect:
+                if not until_close and sum(1 for r in parse_responses(received) if r.complete) >= expect:
                     break
     finally:
         writer.close()

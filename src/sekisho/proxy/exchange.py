@@ -5,7 +5,6 @@ is written back. Upstream connection callbacks drive the response directly (no c
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -14,6 +13,7 @@ from sekisho.proxy.headers import RESPONSE_HOP_BY_HOP, HeaderEdits, header_map
 
 if TYPE_CHECKING:
     from sekisho.proxy.kong import Kong
+    from sekisho.proxy.route_target import RouteTarget
     from sekisho.proxy.server import ClientProtocol
     from sekisho.proxy.upstream import UpstreamConnection
     from sekisho.router import Match
@@ -74,177 +74,95 @@ def status_line(status: int) -> bytes:
 class Exchange:
     """State of one request on a client connection, from its first header to its log phase."""
 
-    __slots__ = (
-        "accept",
-        "balancer",
-        "body_buffered",
-        "body_chunks",
-        "body_complete",
-        "body_keep",
-        "body_received",
-        "body_sink",
-        "body_streamed",
-        "body_waiter",
-        "bytes_base",
-        "chunked_in",
-        "chunked_out",
-        "close_after",
-        "collected",
-        "conn",
-        "consumer",
-        "consumer_anonymous",
-        "content_length",
-        "credential",
-        "ctx_plugin",
-        "ctx_shared",
-        "end",
-        "error_message",
-        "expect_continue",
-        "finished",
-        "has_body_filter",
-        "head_sent",
-        "headers",
-        "host",
-        "http_11",
-        "keep_alive",
-        "kong",
-        "kong_debug",
-        "match",
-        "method",
-        "out",
-        "peer",
-        "plan",
-        "preset_error",
-        "read_timer",
-        "real_ip",
-        "replaced_body",
-        "request_head",
-        "resp_edits",
-        "resp_headers",
-        "resp_status",
-        "response_source",
-        "route",
-        "sent_at",
-        "service",
-        "service_edits",
-        "snapshot",
-        "start",
-        "start_time",
-        "status",
-        "target",
-        "tried",
-        "tries",
-        "tunnel_pending",
-        "upgrade",
-        "upstream",
-        "upstream_bytes_seen",
-        "upstream_first_byte",
-        "upstream_host",
-        "upstream_host_header",
-        "upstream_keep_off",
-        "upstream_method",
-        "upstream_path",
-        "upstream_port",
-        "upstream_query",
-        "upstream_scheme",
-        "upstream_start",
-        "url",
-        "write_paused_at",
-    )
+    # Defaults live on the class so a new exchange only sets what differs (cheaper than 80 slot writes).
+    method: bytes = b""
+    url: bytes = b""
+    path: bytes = b""  # url without the query (set when the head is complete)
+    query: bytes = b""
+    host: bytes = b""
+    accept: bytes | None = None
+    kong_debug: bool = False
+    http_11: bool = True
+    keep_alive: bool = True
+    upgrade: bool = False
+    expect_continue: bool = False
+    content_length: int = -1
+    chunked_in: bool = False
+    preset_error: int = 0
+    error_message: str | None = None
+    # request body
+    body_buffered: int = 0
+    body_received: int = 0
+    body_complete: bool = False
+    body_keep: bool = False
+    body_streamed: bool = False
+    body_sink: UpstreamConnection | None = None
+    body_waiter: asyncio.Future[None] | None = None
+    replaced_body: bytes | None = None
+    chunked_out: bool = False
+    # routing and plugins
+    snapshot: Snapshot | None = None
+    match: Match | None = None
+    route: dict[str, Any] | None = None
+    service: dict[str, Any] | None = None
+    plan: PluginPlan | None = None
+    target_info: RouteTarget | None = None
+    watched: bool = False
+    upstream_framed: bool = True
+    collected: list[ResolvedPlugin] | tuple[ResolvedPlugin, ...] = ()
+    has_body_filter: bool = False
+    kong: Kong | None = None
+    ctx_shared: dict[str, Any] | None = None
+    ctx_plugin: dict[str, dict[str, Any]] | None = None
+    consumer: dict[str, Any] | None = None
+    credential: dict[str, Any] | None = None
+    consumer_anonymous: bool = False
+    # upstream request
+    upstream_scheme: str = "http"
+    upstream_host: str = ""
+    upstream_port: int = 80
+    upstream_host_header: str | None = None
+    upstream_method: bytes | None = None
+    upstream_path: str = ""
+    upstream_query: bytes | None = None
+    service_edits: HeaderEdits | None = None
+    balancer: Balancer | None = None
+    target: Target | None = None
+    tried: list[Target] | None = None
+    tries: int = 0
+    request_head: bytes | None = None
+    upstream: UpstreamConnection | None = None
+    upstream_start: float = 0.0
+    upstream_first_byte: float = 0.0
+    sent_at: float = 0.0
+    read_timeout: float = 60.0
+    write_paused_at: float = 0.0
+    upstream_bytes_seen: bool = False
+    upstream_keep_off: bool = False
+    tunnel_pending: bytes | None = None
+    # response
+    status: int = 0
+    resp_status: int = 0
+    resp_edits: HeaderEdits | None = None
+    response_source: str = "service"
+    head_sent: bool = False
+    close_after: bool = False
+    bytes_base: int = 0
+    finished: bool = False
+    end: float = 0.0
 
     def __init__(self, conn: ClientProtocol) -> None:
         self.conn = conn
         self.start = conn.loop.time()
-        self.start_time = time.time()
-        self.method = b""
-        self.url = b""
+        self.start_time = conn.server.wall_offset + self.start
         self.headers: list[tuple[bytes, bytes]] = []
-        self.host = b""
-        self.accept: bytes | None = None
-        self.kong_debug = False
-        self.http_11 = True
-        self.keep_alive = True
-        self.upgrade = False
-        self.expect_continue = False
-        self.content_length = -1
-        self.chunked_in = False
-        self.preset_error = 0
-        self.error_message: str | None = None
         self.peer = conn.peer_ip
         self.real_ip = conn.peer_ip
-        # request body
         self.body_chunks: list[bytes] = []
-        self.body_buffered = 0
-        self.body_received = 0
-        self.body_complete = False
-        self.body_keep = False
-        self.body_streamed = False
-        self.body_sink: UpstreamConnection | None = None
-        self.body_waiter: asyncio.Future[None] | None = None
-        self.replaced_body: bytes | None = None
-        self.chunked_out = False
-        # routing and plugins
-        self.snapshot: Snapshot | None = None
-        self.match: Match | None = None
-        self.route: dict[str, Any] | None = None
-        self.service: dict[str, Any] | None = None
-        self.plan: PluginPlan | None = None
-        self.collected: list[ResolvedPlugin] | tuple[ResolvedPlugin, ...] = ()
-        self.has_body_filter = False
-        self.kong: Kong | None = None
-        self.ctx_shared: dict[str, Any] | None = None
-        self.ctx_plugin: dict[str, dict[str, Any]] | None = None
-        self.consumer: dict[str, Any] | None = None
-        self.credential: dict[str, Any] | None = None
-        self.consumer_anonymous = False
-        # upstream request
-        self.upstream_scheme = "http"
-        self.upstream_host = ""
-        self.upstream_port = 80
-        self.upstream_host_header: str | None = None
-        self.upstream_method: bytes | None = None
-        self.upstream_path = ""
-        self.upstream_query: bytes | None = None
-        self.service_edits: HeaderEdits | None = None
-        self.balancer: Balancer | None = None
-        self.target: Target | None = None
-        self.tried: list[Target] | None = None
-        self.tries = 0
-        self.request_head: bytes | None = None
-        self.upstream: UpstreamConnection | None = None
-        self.upstream_start = 0.0
-        self.upstream_first_byte = 0.0
-        self.sent_at = 0.0
-        self.read_timer: asyncio.TimerHandle | None = None
-        self.write_paused_at = 0.0
-        self.upstream_bytes_seen = False
-        self.upstream_keep_off = False
-        self.tunnel_pending: bytes | None = None
-        # response
-        self.status = 0
-        self.resp_status = 0
         self.resp_headers: list[tuple[bytes, bytes]] = []
-        self.resp_edits: HeaderEdits | None = None
-        self.response_source = "service"
-        self.head_sent = False
-        self.close_after = False
         self.out: list[bytes] = []
-        self.bytes_base = 0
-        self.finished = False
-        self.end = 0.0
 
     # -- request views ---------------------------------------------------------------------------------
-    @property
-    def path(self) -> bytes:
-        url = self.url
-        cut = url.find(b"?")
-        return url if cut < 0 else url[:cut]
-
-    @property
-    def query(self) -> bytes:
-        url = self.url
-        cut = url.find(b"?")
-        return b"" if cut < 0 else url[cut + 1 :]
 
     def header(self, lower: str) -> str | None:
         """First value of a request header, or a list when repeated (router lookups)."""
@@ -345,7 +263,8 @@ class Exchange:
         if self.balancer is not None and self.target is not None:
             self.balancer.report_status(self.target, status)
         pipeline = self.conn.pipeline
-        pipeline.header_filter(self)
+        if self.collected:
+            pipeline.header_filter(self)
         self.out.append(pipeline.response_head(self))
         self.head_sent = True
 
@@ -414,25 +333,24 @@ class Exchange:
         self.conn.resume_reading(self.conn.PAUSE_UPSTREAM)
 
     def start_read_timer(self, timeout: float) -> None:
-        self.read_timer = self.conn.loop.call_later(timeout, self._check_read_timeout, timeout)
+        self.read_timeout = timeout
+        self.watched = True
+        self.conn.pipeline.watch(self)
 
-    def _check_read_timeout(self, timeout: float) -> None:
-        self.read_timer = None
+    def check_read_timeout(self, now: float) -> bool:
+        """Called by the pipeline's sweeper; True once the exchange stops being watched."""
         upstream = self.upstream
         if upstream is None or self.finished:
-            return
-        last = max(upstream.last_read, self.sent_at)
-        remaining = last + timeout - self.conn.loop.time()
-        if remaining > 0.001:
-            self.read_timer = self.conn.loop.call_later(remaining, self._check_read_timeout, timeout)
-            return
+            return True
+        if now - max(upstream.last_read, self.sent_at) < self.read_timeout:
+            return False
         self.upstream_failed(UpstreamError(504, "upstream read timed out", retryable=True))
+        return True
 
     def _cancel_read_timer(self) -> None:
-        timer = self.read_timer
-        if timer is not None:
-            timer.cancel()
-            self.read_timer = None
+        if self.watched:
+            self.watched = False
+            self.conn.pipeline.unwatch(self)
 
     # -- websocket tunnel -------------------------------------------------------------------------------
     def upstream_upgraded(self, rest: bytes) -> None:

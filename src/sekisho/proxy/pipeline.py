@@ -28,9 +28,10 @@ from sekisho.proxy.exchange import status_line
 from sekisho.proxy.forwarded import TrustedIps, real_client_ip
 from sekisho.proxy.headers import HOP_BY_HOP, RESPONSE_HOP_BY_HOP, HeaderEdits
 from sekisho.proxy.kong import ErrorExit, Kong, KongNode, serialize
+from sekisho.proxy.route_target import host_with_port, route_target
 from sekisho.proxy.settings import ProxySettings
 from sekisho.proxy.upstream import PoolKey, UpstreamConnection, UpstreamPool
-from sekisho.runtime.plan import ResolvedPlugin
+from sekisho.runtime.plan import PluginPlan, ResolvedPlugin
 from sekisho.runtime.runtime import Runtime
 
 if TYPE_CHECKING:
@@ -43,12 +44,9 @@ logger = logging.getLogger("sekisho.proxy")
 AccessLogHook = Callable[[dict[str, Any]], None]
 """Called once per finished request with Kong's serialized log record (see `kong.log.serialize`)."""
 
-_DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 _JSON: Final = b"application/json; charset=utf-8"
-
-
-def _ms(seconds: float) -> bytes:
-    return str(max(0, int(seconds * 1000))).encode()
+_WATCH_INTERVAL: Final = 0.05
+_METHODS: Final = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 
 
 class Pipeline:
@@ -83,6 +81,8 @@ class Pipeline:
         self.response_latency = settings.header_enabled("X-Kong-Response-Latency")
         self.upstream_status = settings.header_enabled("X-Kong-Upstream-Status")
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._watched: set[Exchange] = set()
+        self._watch_timer: asyncio.TimerHandle | None = None
 
     # -- entry ----------------------------------------------------------------------------------------------
     def begin(self, ex: Exchange) -> None:
@@ -98,19 +98,35 @@ class Pipeline:
             if snapshot.plugins.rewrite:
                 self.spawn(self._rewrite_then_access(ex))
                 return
-            if not self._route(ex):
+            plan = self._route(ex)
+            if plan is None:
                 return
-            plan = ex.plan
-            assert plan is not None
             if plan.needs_access:
                 self.spawn(self._access_then_upstream(ex))
                 return
-            ex.collected = plan.base_collected
-            ex.has_body_filter = plan.has_body_filter
+            if plan.entries:
+                ex.collected = plan.base_collected
+                ex.has_body_filter = plan.has_body_filter
             self.upstream(ex)
         except Exception:
             logger.exception("unexpected error while handling a request")
             self.respond_error(ex, 500, None)
+
+    # Upstream read timeouts: one sweeper over the exchanges waiting on an upstream, not a timer each.
+    def watch(self, ex: Exchange) -> None:
+        self._watched.add(ex)
+        if self._watch_timer is None:
+            self._watch_timer = self.loop.call_later(_WATCH_INTERVAL, self._sweep_watched)
+
+    def unwatch(self, ex: Exchange) -> None:
+        self._watched.discard(ex)
+
+    def _sweep_watched(self) -> None:
+        now = self.loop.time()
+        for ex in list(self._watched):
+            if ex.check_read_timeout(now):
+                self._watched.discard(ex)
+        self._watch_timer = self.loop.call_later(_WATCH_INTERVAL, self._sweep_watched) if self._watched else None
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = self.loop.create_task(coro)
@@ -118,41 +134,46 @@ class Pipeline:
         task.add_done_callback(self._tasks.discard)
 
     # -- routing --------------------------------------------------------------------------------------------
-    def _route(self, ex: Exchange) -> bool:
+    def _route(self, ex: Exchange) -> PluginPlan | None:
+        """Match the route; None when a response was already produced (404, 426, 503)."""
         snapshot = ex.snapshot
         assert snapshot is not None
         conn = ex.conn
         scheme = conn.scheme
-        host = ex.host.decode("latin-1") if ex.host else None
-        path = ex.path.decode("latin-1")
+        host = ex.host
         match = snapshot.router.match(
-            ex.method.decode("latin-1"), host, path, ex.header_lookup, scheme, conn.sni, conn.server_port
+            _METHODS.get(ex.method) or ex.method.decode("latin-1"),
+            host.decode("latin-1") if host else None,
+            ex.path.decode("latin-1"),
+            ex.header_lookup,
+            scheme,
+            conn.sni,
+            conn.server_port,
         )
         if match is None:
             ex.collected = snapshot.plugins.globals_for(scheme)
             ex.has_body_filter = any(p.body_filter for p in ex.collected)
             self.respond_error(ex, 404, NO_ROUTE, kong_exit=True)
-            return False
+            return None
         ex.match = match
         route = ex.route = match.route
         service = ex.service = match.service
-        protocols = route.get("protocols") or ()
-        if scheme == "http" and "http" not in protocols and "https" in protocols:
-            ex.collected = snapshot.plugins.globals_for(scheme)
-            self._https_required(ex, int(route.get("https_redirect_status_code") or 426))
-            return False
         if service is None:
             ex.collected = snapshot.plugins.globals_for(scheme)
             self.respond_error(ex, 503, NO_SERVICE, kong_exit=True)
-            return False
-        ex.plan = snapshot.plugins.plan(route.get("id"), service.get("id"), scheme)
-        ex.upstream_scheme = "https" if service.get("protocol") in ("https", "wss", "grpcs") else "http"
-        service_host = str(service.get("host"))
-        ex.upstream_host = service_host
-        ex.upstream_port = int(service.get("port") or 80)
-        ex.balancer = snapshot.balancer_for(service_host)
+            return None
+        info = ex.target_info = route_target(snapshot, route, service)
+        if info.https_only and scheme == "http":
+            ex.collected = snapshot.plugins.globals_for(scheme)
+            self._https_required(ex, info.redirect_status)
+            return None
+        ex.upstream_scheme = info.scheme
+        ex.upstream_host = info.host
+        ex.upstream_port = info.port
+        ex.balancer = info.balancer
         ex.upstream_path = match.upstream_path
-        return True
+        plan = ex.plan = info.plan_https if scheme == "https" else info.plan_http
+        return plan
 
     def _https_required(self, ex: Exchange, status: int) -> None:
         if status == 426:
@@ -192,7 +213,7 @@ class Pipeline:
             ex.collected = globals_
             self.respond_error(ex, 500, None)
             return
-        if not self._route(ex):
+        if self._route(ex) is None:
             return
         await self._access_then_upstream(ex)
 
@@ -359,6 +380,7 @@ class Pipeline:
             return
         ex.tries += 1
         balancer = ex.balancer
+        info = ex.target_info
         if balancer is not None:
             target = balancer.select(self._hash_key(ex) if balancer.hashed else None, ex.tried)
             if target is None:
@@ -369,10 +391,16 @@ class Pipeline:
             if ex.tried is None:
                 ex.tried = []
             ex.tried.append(target)
-            host, port = target.host, target.port
+            key: PoolKey = (target.host, target.port, ex.upstream_scheme == "https", None)
+        elif (
+            info is not None
+            and ex.upstream_host is info.host
+            and ex.upstream_port == info.port
+            and ex.upstream_scheme is info.scheme
+        ):
+            key = info.pool_key
         else:
-            host, port = ex.upstream_host, ex.upstream_port
-        key: PoolKey = (host, port, ex.upstream_scheme == "https", None)
+            key = (ex.upstream_host, ex.upstream_port, ex.upstream_scheme == "https", None)
         conn = self.pool.take(key)
         if conn is None:
             self.spawn(self._connect(ex, key))
@@ -380,9 +408,9 @@ class Pipeline:
         self._send(ex, conn)
 
     async def _connect(self, ex: Exchange, key: PoolKey) -> None:
-        service = ex.service or {}
-        timeout = int(service.get("connect_timeout") or 60000) / 1000
-        verify = bool(service.get("tls_verify"))
+        info = ex.target_info
+        timeout = info.connect_timeout if info is not None else 60.0
+        verify = info.tls_verify if info is not None else False
         try:
             conn = await self.pool.connect(key, timeout, verify)
         except UpstreamError as error:
@@ -404,15 +432,17 @@ class Pipeline:
         ex.upstream = conn
         ex.upstream_bytes_seen = False
         conn.send(ex, head)
-        ex.attach_body(conn)
+        if ex.content_length > 0 or ex.chunked_in or ex.replaced_body is not None:
+            ex.attach_body(conn)
         if ex.conn.write_paused:
             conn.pause_reading()
-        service = ex.service or {}
-        ex.start_read_timer(int(service.get("read_timeout") or 60000) / 1000)
+        info = ex.target_info
+        ex.start_read_timer(info.read_timeout if info is not None else 60.0)
 
     def upstream_failed(self, ex: Exchange, error: UpstreamError) -> None:
         """A try failed before the response head reached the client: retry or answer 502/503/504."""
-        retries = int((ex.service or {}).get("retries") or 0)
+        info = ex.target_info
+        retries = info.retries if info is not None else 0
         if error.retryable and ex.body_replayable and ex.tries <= retries and not ex.conn.closed:
             self.upstream(ex)
             return
@@ -458,136 +488,165 @@ class Pipeline:
     def request_head(self, ex: Exchange) -> bytes:
         """The request line and headers sent upstream."""
         conn = ex.conn
-        method = ex.upstream_method or ex.method
         query = ex.upstream_query if ex.upstream_query is not None else ex.query
-        target = ex.upstream_path.encode("latin-1")
-        if query:
-            target += b"?" + query
-        parts: list[bytes] = [method, b" ", target, b" HTTP/1.1\r\nHost: ", self._host_header(ex), b"\r\n"]
+        parts: list[bytes] = [
+            ex.upstream_method or ex.method,
+            b" ",
+            ex.upstream_path.encode("latin-1"),
+            b"?" + query if query else b"",
+            b" HTTP/1.1\r\nHost: ",
+            self._host_header(ex),
+            b"\r\n",
+        ]
         xff: bytes | None = None
-        forwarded: dict[bytes, bytes] = {}
+        forwarded: dict[bytes, bytes] | None = None
         trusted = bool(self.trusted) and self.trusted.is_trusted(ex.peer)
-        base: list[tuple[bytes, bytes]] = []
+        edits = ex.service_edits
+        base: list[tuple[bytes, bytes]] | None = [] if edits else None
+        append = parts.append
         for name, value in ex.headers:
             lowered = name.lower()
             if lowered in HOP_BY_HOP:
                 if lowered == b"x-forwarded-for":
                     xff = value if xff is None else xff + b", " + value
                 elif trusted and lowered.startswith(b"x-forwarded-"):
+                    if forwarded is None:
+                        forwarded = {}
                     forwarded.setdefault(lowered, value)
                 continue
-            base.append((name, value))
-        edits = ex.service_edits
-        for name, value in edits.apply(base) if edits else base:
-            parts += (name, b": ", value, b"\r\n")
-        real_ip = ex.real_ip.encode("latin-1")
-        parts += (b"X-Real-IP: ", real_ip, b"\r\n", b"X-Forwarded-For: ")
-        parts.append(xff + b", " + ex.peer.encode("latin-1") if xff is not None else real_ip)
-        parts += (b"\r\nX-Forwarded-Proto: ", forwarded.get(b"x-forwarded-proto") or conn.scheme_bytes)
+            if base is not None:
+                base.append((name, value))
+            else:
+                append(name + b": " + value + b"\r\n")
+        if edits and base is not None:
+            for name, value in edits.apply(base):
+                append(name + b": " + value + b"\r\n")
+        if ex.real_ip is ex.peer and xff is None:
+            append(conn.client_ip_headers)
+        else:
+            real_ip = ex.real_ip.encode("latin-1")
+            append(b"X-Real-IP: " + real_ip + b"\r\nX-Forwarded-For: ")
+            append(xff + b", " + ex.peer.encode("latin-1") if xff is not None else real_ip)
+            append(b"\r\n")
         host_only = ex.host
         if host_only.startswith(b"["):
             host_only = host_only.partition(b"]")[0] + b"]"
         elif host_only.count(b":") == 1:
             host_only = host_only.partition(b":")[0]
-        parts += (b"\r\nX-Forwarded-Host: ", forwarded.get(b"x-forwarded-host") or host_only)
-        parts += (b"\r\nX-Forwarded-Port: ", forwarded.get(b"x-forwarded-port") or conn.server_port_bytes)
-        parts += (b"\r\nX-Forwarded-Path: ", forwarded.get(b"x-forwarded-path") or ex.path, b"\r\n")
-        prefix = forwarded.get(b"x-forwarded-prefix")
-        if prefix is None and ex.match is not None and ex.match.matched_prefix:
-            prefix = ex.match.matched_prefix.encode("latin-1")
+        if forwarded is None:
+            append(conn.forwarded_headers)
+            append(b"X-Forwarded-Host: " + host_only + b"\r\nX-Forwarded-Path: " + ex.path + b"\r\n")
+            prefix = None
+        else:
+            get = forwarded.get
+            append(b"X-Forwarded-Proto: " + (get(b"x-forwarded-proto") or conn.scheme_bytes) + b"\r\n")
+            append(b"X-Forwarded-Host: " + (get(b"x-forwarded-host") or host_only) + b"\r\n")
+            append(b"X-Forwarded-Port: " + (get(b"x-forwarded-port") or conn.server_port_bytes) + b"\r\n")
+            append(b"X-Forwarded-Path: " + (get(b"x-forwarded-path") or ex.path) + b"\r\n")
+            prefix = get(b"x-forwarded-prefix")
+        match = ex.match
+        if prefix is None and match is not None and match.matched_prefix:
+            prefix = match.matched_prefix.encode("latin-1")
         if prefix:
-            parts += (b"X-Forwarded-Prefix: ", prefix, b"\r\n")
+            append(b"X-Forwarded-Prefix: " + prefix + b"\r\n")
         if ex.replaced_body is not None:
-            parts += (b"Content-Length: ", str(len(ex.replaced_body)).encode(), b"\r\n")
+            append(b"Content-Length: %d\r\n" % len(ex.replaced_body))
         elif ex.content_length >= 0:
-            parts += (b"Content-Length: ", str(ex.content_length).encode(), b"\r\n")
+            append(b"Content-Length: %d\r\n" % ex.content_length)
         elif ex.chunked_in:
-            parts.append(b"Transfer-Encoding: chunked\r\n")
+            append(b"Transfer-Encoding: chunked\r\n")
         if ex.upgrade:
             upgrade = ex.header("upgrade") or "websocket"
-            parts += (b"Connection: keep-alive, Upgrade\r\nUpgrade: ", upgrade.encode("latin-1"), b"\r\n\r\n")
+            append(b"Connection: keep-alive, Upgrade\r\nUpgrade: " + upgrade.encode("latin-1") + b"\r\n\r\n")
         else:
-            parts.append(b"Connection: keep-alive\r\n\r\n")
+            append(b"Connection: keep-alive\r\n\r\n")
         return b"".join(parts)
 
     def _host_header(self, ex: Exchange) -> bytes:
-        route = ex.route or {}
-        if route.get("preserve_host") and ex.host:
-            return ex.host
         if ex.upstream_host_header:
             return ex.upstream_host_header.encode("latin-1")
+        info = ex.target_info
+        if info is not None and info.preserve_host and ex.host:
+            return ex.host
+        if (
+            info is not None
+            and info.host_header is not None
+            and ex.upstream_host is info.host
+            and ex.upstream_port == info.port
+        ):
+            return info.host_header
         balancer = ex.balancer
         if balancer is not None and balancer.upstream.get("host_header"):
             return str(balancer.upstream["host_header"]).encode("latin-1")
-        host = ex.upstream_host
-        if ":" in host and not host.startswith("["):
-            host = f"[{host}]"
-        port = ex.upstream_port
-        if balancer is not None and ex.target is not None:
-            port = ex.target.port
-        if port != _DEFAULT_PORTS.get(ex.upstream_scheme):
-            return f"{host}:{port}".encode("latin-1")
-        return host.encode("latin-1")
+        port = ex.target.port if balancer is not None and ex.target is not None else ex.upstream_port
+        return host_with_port(ex.upstream_host, port, ex.upstream_scheme)
 
     # -- responses ------------------------------------------------------------------------------------------
     def response_head(self, ex: Exchange, generated_length: int | None = None) -> bytes:
         status = ex.status
         parts = [status_line(status)]
+        append = parts.append
         edits = ex.resp_edits
         headers = edits.apply(ex.resp_headers) if edits else ex.resp_headers
-        now = self.loop.time()
         if generated_length is None:
+            framed = False
             length_known = False
             has_body_filter = ex.has_body_filter
             for name, value in headers:
-                lowered = name.lower()
-                if lowered in RESPONSE_HOP_BY_HOP:
-                    if status == 101 and lowered in (b"connection", b"upgrade"):
-                        parts += (name, b": ", value, b"\r\n")
-                    continue
-                if lowered == b"content-length":
-                    if has_body_filter:
+                first = name[0] | 0x20
+                # Only names starting with c, k, p, t or u can be hop-by-hop or Content-Length.
+                if first == 0x63 or first == 0x6B or first == 0x70 or first == 0x74 or first == 0x75:
+                    lowered = name.lower()
+                    if lowered in RESPONSE_HOP_BY_HOP:
+                        if lowered == b"transfer-encoding":
+                            framed = True
+                        elif status == 101 and (lowered == b"connection" or lowered == b"upgrade"):
+                            append(name + b": " + value + b"\r\n")
                         continue
-                    length_known = True
-                parts += (name, b": ", value, b"\r\n")
-            if status == 101 or ex.method == b"HEAD" or status in (204, 304) or length_known:
-                ex.chunked_out = False
+                    if lowered == b"content-length":
+                        framed = True
+                        if has_body_filter:
+                            continue
+                        length_known = True
+                append(name + b": " + value + b"\r\n")
+            ex.upstream_framed = framed
+            if status == 101 or ex.method == b"HEAD" or status == 204 or status == 304 or length_known:
+                pass
             elif ex.http_11:
                 ex.chunked_out = True
-                parts.append(b"Transfer-Encoding: chunked\r\n")
+                append(b"Transfer-Encoding: chunked\r\n")
             else:
-                ex.chunked_out = False
                 ex.close_after = True
             if self.via:
-                parts.append(self.via)
+                append(self.via)
             if self.upstream_latency:
-                parts += (b"X-Kong-Upstream-Latency: ", _ms(ex.upstream_first_byte - ex.upstream_start), b"\r\n")
+                append(b"X-Kong-Upstream-Latency: %d\r\n" % int((ex.upstream_first_byte - ex.upstream_start) * 1000))
             if self.proxy_latency:
-                parts += (b"X-Kong-Proxy-Latency: ", _ms(ex.upstream_start - ex.start), b"\r\n")
+                append(b"X-Kong-Proxy-Latency: %d\r\n" % int((ex.upstream_start - ex.start) * 1000))
             if self.upstream_status:
-                parts += (b"X-Kong-Upstream-Status: ", str(ex.resp_status).encode(), b"\r\n")
+                append(b"X-Kong-Upstream-Status: %d\r\n" % ex.resp_status)
         else:
             for name, value in headers:
                 lowered = name.lower()
                 if lowered in RESPONSE_HOP_BY_HOP or lowered == b"content-length":
                     if status == 426 and lowered in (b"connection", b"upgrade"):
-                        parts += (name, b": ", value, b"\r\n")
+                        append(name + b": " + value + b"\r\n")
                     continue
-                parts += (name, b": ", value, b"\r\n")
-            parts += (b"Content-Length: ", str(generated_length).encode(), b"\r\n")
+                append(name + b": " + value + b"\r\n")
+            append(b"Content-Length: %d\r\n" % generated_length)
             if self.server:
-                parts.append(self.server)
+                append(self.server)
             if self.response_latency:
-                parts += (b"X-Kong-Response-Latency: ", _ms(now - ex.start), b"\r\n")
+                append(b"X-Kong-Response-Latency: %d\r\n" % int((self.loop.time() - ex.start) * 1000))
         if ex.kong_debug and ex.route is not None:
             parts += _debug_headers(ex)
         if status != 101:
             if ex.close_after or not ex.keep_alive or ex.conn.closing:
                 ex.close_after = True
-                parts.append(b"Connection: close\r\n")
+                append(b"Connection: close\r\n")
             elif not ex.http_11:
-                parts.append(b"Connection: keep-alive\r\n")
-        parts.append(b"\r\n")
+                append(b"Connection: keep-alive\r\n")
+        append(b"\r\n")
         return b"".join(parts)
 
     def respond_error(self, ex: Exchange, status: int, message: str | None, *, kong_exit: bool = False) -> None:
@@ -606,6 +665,9 @@ class Pipeline:
         return ex.accept.decode("latin-1") if ex.accept is not None else None
 
     def close(self) -> None:
+        if self._watch_timer is not None:
+            self._watch_timer.cancel()
+            self._watch_timer = None
         self.pool.close()
         for task in list(self._tasks):
             task.cancel()

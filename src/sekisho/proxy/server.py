@@ -13,8 +13,9 @@ import contextlib
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import httptools
 
@@ -50,10 +51,12 @@ class ClientProtocol(asyncio.Protocol):
         "_upgraded",
         "active",
         "bytes_written",
+        "client_ip_headers",
         "closed",
         "closing",
         "current",
         "deadline",
+        "forwarded_headers",
         "local_ip",
         "loop",
         "peer_ip",
@@ -99,11 +102,13 @@ class ClientProtocol(asyncio.Protocol):
         self.server_port = 0
         self.server_port_bytes = b"0"
         self.sni: str | None = None
+        self.client_ip_headers = b""
+        self.forwarded_headers = b""
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it: cast, do not assert.
+        transport = self.transport = cast(asyncio.Transport, transport)
         transport.set_write_buffer_limits(high=self.settings.high_water)
         peer = transport.get_extra_info("peername")
         if isinstance(peer, tuple):
@@ -114,6 +119,11 @@ class ClientProtocol(asyncio.Protocol):
         if isinstance(local, tuple):
             self.local_ip, self.server_port = str(local[0]), int(local[1])
             self.server_port_bytes = str(self.server_port).encode()
+        peer_ip = self.peer_ip.encode("latin-1")
+        self.client_ip_headers = b"X-Real-IP: " + peer_ip + b"\r\nX-Forwarded-For: " + peer_ip + b"\r\n"
+        self.forwarded_headers = (
+            b"X-Forwarded-Proto: " + self.scheme_bytes + b"\r\nX-Forwarded-Port: " + self.server_port_bytes + b"\r\n"
+        )
         ssl_object = transport.get_extra_info("ssl_object")
         if ssl_object is not None:
             self.sni = getattr(ssl_object, "sekisho_sni", None) or self.server.sni_of(ssl_object)
@@ -195,27 +205,26 @@ class ClientProtocol(asyncio.Protocol):
         ):
             ex.preset_error = 494
             raise _LimitExceeded
-        lowered = name.lower()
-        first = lowered[:1]
-        if first == b"x":
-            if lowered.replace(b"_", b"-") in IDENTITY_HEADERS:
+        first = name[0] | 0x20  # ASCII lower case of the first letter, without allocating
+        if first == 0x78:  # x
+            if name.lower().replace(b"_", b"-") in IDENTITY_HEADERS:
                 return
-        elif first == b"h":
-            if lowered == b"host":
+        elif first == 0x68:  # h
+            if len(name) == 4 and name.lower() == b"host":
                 ex.host = value
-        elif first == b"a":
-            if lowered == b"accept" and ex.accept is None:
+        elif first == 0x61:  # a
+            if len(name) == 6 and name.lower() == b"accept" and ex.accept is None:
                 ex.accept = value
-        elif first == b"c":
-            if lowered == b"content-length" and value.isdigit():
+        elif first == 0x63:  # c
+            if len(name) == 14 and name.lower() == b"content-length" and value.isdigit():
                 ex.content_length = int(value)
-        elif first == b"t":
-            if lowered == b"transfer-encoding" and b"chunked" in value.lower():
+        elif first == 0x74:  # t
+            if len(name) == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
                 ex.chunked_in = True
-        elif first == b"e":
-            if lowered == b"expect" and value.lower() == b"100-continue":
+        elif first == 0x65:  # e
+            if len(name) == 6 and name.lower() == b"expect" and value.lower() == b"100-continue":
                 ex.expect_continue = True
-        elif first == b"k" and lowered == b"kong-debug":
+        elif first == 0x6B and len(name) == 10 and name.lower() == b"kong-debug":  # k
             ex.kong_debug = value == b"1" and settings.allow_debug_header
         ex.headers.append((name, value))
 
@@ -224,6 +233,13 @@ class ClientProtocol(asyncio.Protocol):
         assert ex is not None
         parser = self._parser
         ex.method = parser.get_method()
+        url = ex.url
+        cut = url.find(b"?")
+        if cut < 0:
+            ex.path = url
+        else:
+            ex.path = url[:cut]
+            ex.query = url[cut + 1 :]
         ex.http_11 = parser.get_http_version() == "1.1"
         ex.keep_alive = parser.should_keep_alive()
         ex.upgrade = parser.should_upgrade()
@@ -336,9 +352,8 @@ class ClientProtocol(asyncio.Protocol):
     def _parse_failed(self, status: int) -> None:
         ex = self.current
         self.current = None
-        if ex is None or (ex.method == b"" and ex is not self.active and ex not in self._queue):
+        if ex is None:
             ex = Exchange(self)
-            ex.keep_alive = False
         ex.preset_error = ex.preset_error or status
         ex.close_after = True
         ex.keep_alive = False
@@ -394,6 +409,7 @@ class ProxyServer:
         self.sockets = list(sockets)
         self.access_log = access_log
         self.connections: set[ClientProtocol] = set()
+        self.wall_offset = 0.0
         self._servers: list[asyncio.Server] = []
         self._sweeper: asyncio.TimerHandle | None = None
         self._tls: ssl.SSLContext | None = None
@@ -420,6 +436,7 @@ class ProxyServer:
 
     async def start(self) -> None:
         self.loop = asyncio.get_running_loop()
+        self.wall_offset = time.time() - self.loop.time()
         self.pipeline = Pipeline(self.runtime, self.settings, self.loop, self.access_log)
         self._tls_servers: set[asyncio.Server] = set()
         for spec in self.listens:

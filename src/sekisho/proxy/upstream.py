@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, cast
 
 import httptools
 
@@ -70,8 +70,8 @@ class UpstreamConnection(asyncio.Protocol):
 
     # -- asyncio.Protocol ---------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport without subclassing it: cast, do not assert.
+        transport = self.transport = cast(asyncio.Transport, transport)
         transport.set_write_buffer_limits(high=self.pool.high_water)
 
     def data_received(self, data: bytes) -> None:
@@ -141,15 +141,9 @@ class UpstreamConnection(asyncio.Protocol):
             return
         headers = self.headers
         self.headers = []
-        framed = False
-        for name, value in headers:
-            lowered = name.lower()
-            if lowered == b"content-length" or (lowered == b"transfer-encoding" and b"chunked" in value.lower()):
-                framed = True
-                break
-        self._close_delimited = not framed
         ex.upstream_bytes_seen = True
         ex.upstream_head(status, headers, self)
+        self._close_delimited = not ex.upstream_framed
         if ex.method == b"HEAD" or status in _NO_BODY_STATUSES:
             self._head_only = True
             raise _HeadersOnly
@@ -285,7 +279,6 @@ class UpstreamPool:
             raise UpstreamError(502, f"connect to {host}:{port} failed: {exc}", retryable=True) from exc
         except ssl.SSLError as exc:
             raise UpstreamError(502, f"TLS handshake with {host}:{port} failed: {exc}", retryable=True) from exc
-        assert isinstance(protocol, UpstreamConnection)
         return protocol
 
     def _sweep(self) -> None:

@@ -36,7 +36,17 @@ SNAPSHOT_ENTITIES = (
 class Snapshot:
     """Everything a request needs from the configuration, read-only."""
 
-    __slots__ = ("balancers", "certificates", "plugins", "router", "rows", "services", "upstreams", "version")
+    __slots__ = (
+        "balancers",
+        "certificates",
+        "memo",
+        "plugins",
+        "router",
+        "rows",
+        "services",
+        "upstreams",
+        "version",
+    )
 
     def __init__(
         self,
@@ -58,6 +68,8 @@ class Snapshot:
         self.plugins = plugins
         self.certificates = certificates
         self.rows = rows
+        # Per-route values derived lazily by the proxy (lives and dies with this snapshot).
+        self.memo: dict[Any, Any] = {}
 
     def balancer_for(self, host: str) -> Balancer | None:
         """The balancer of the upstream named `host` (a service's host), if there is one."""
