@@ -251,28 +251,37 @@ async def _migrate(config: NodeConfig, action: str) -> int:
 
     async def run(parts: Any) -> int:
         if action == "bootstrap":
-            await store_migrations.bootstrap(parts.db)
+            done = await store_migrations.bootstrap(parts.db)
+            print(
+                f"bootstrapping database: {len(done)} migrations executed" if done else "database already bootstrapped"
+            )
             print("database is up-to-date")
+        elif action == "start":  # `start --run-migrations`: bootstrap a new database, upgrade an old one
+            status = await store_migrations.list_migrations(parts.db)
+            if not status.bootstrapped:
+                await store_migrations.bootstrap(parts.db)
+            elif status.pending:
+                await store_migrations.up(parts.db)
         elif action in ("up", "finish"):
             done = await store_migrations.up(parts.db)
-            print(
-                f"{len(done) if isinstance(done, list | tuple) else 'all'} migrations processed; database is up-to-date"
-            )
+            for name in done:
+                print(f"migrating: {name} ok")
+            print(f"{len(done)} migrations processed" if done else "database is already up-to-date")
         elif action == "list":
-            for line in _migration_lines(await store_migrations.list_migrations(parts.db)):
-                print(line)
+            status = await store_migrations.list_migrations(parts.db)
+            if not status.bootstrapped:
+                print("database needs bootstrapping; run 'sekisho migrations bootstrap'")
+                return 3
+            print(f"executed migrations: {', '.join(status.executed) or '-'}")
+            print(f"pending migrations: {', '.join(status.pending) or '-'}")
+            return 5 if status.pending else 0
         elif action == "reset":
             await store_migrations.reset(parts.db)
             print("database reset")
         return 0
 
-    return await _with_db(config, run)
-
-
-def _migration_lines(listing: Any) -> list[str]:
-    if isinstance(listing, dict):
-        return [f"{state}: {', '.join(map(str, names)) or '-'}" for state, names in listing.items()]
-    return [str(item) for item in listing]
+    # The migration functions connect by themselves: a regular connect may refuse an empty database.
+    return await _with_db(config, run, connect=False)
 
 
 # -- demo -----------------------------------------------------------------------------------------------

@@ -110,6 +110,7 @@ async def wait_until_up(node: Node) -> None:
 
 def _spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path) -> subprocess.Popen[bytes]:
     """The node runs for the whole test, so a plain Popen (not an asyncio subprocess) is what we want."""
+    cwd.mkdir(parents=True, exist_ok=True)
     with open(log_path, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "sekisho", *args], env=env, stdout=out, stderr=subprocess.STDOUT, cwd=cwd
