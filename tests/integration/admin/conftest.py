@@ -73,8 +73,10 @@ async def make_database(strategy: str, tmp_path: Path, plugins: PluginRegistry, 
 @pytest.fixture
 def admin_factory(tmp_path: Path, pg_dsn: str | None) -> AdminFactory:
     @asynccontextmanager
-    async def factory(strategy: str = "sqlite", **context: Any) -> AsyncIterator[Admin]:
-        plugins = PluginRegistry(TEST_PLUGINS)
+    async def factory(
+        strategy: str = "sqlite", plugins: PluginRegistry | None = None, **context: Any
+    ) -> AsyncIterator[Admin]:
+        plugins = plugins if plugins is not None else PluginRegistry(TEST_PLUGINS)
         db = await make_database(strategy, tmp_path, plugins, pg_dsn)
         await db.connect()
         ctx = AdminContext(

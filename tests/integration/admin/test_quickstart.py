@@ -11,6 +11,24 @@ SERVICE_FIELDS = {
     "write_timeout", "read_timeout", "tags", "client_certificate", "tls_verify", "tls_verify_depth",
     "ca_certificates", "enabled",
 }  # fmt: skip
+ROUTE_FIELDS = {
+    "id", "created_at", "updated_at", "name", "protocols", "methods", "hosts", "paths", "headers",
+    "https_redirect_status_code", "regex_priority", "strip_path", "path_handling", "preserve_host",
+    "request_buffering", "response_buffering", "snis", "sources", "destinations", "tags", "service",
+}  # fmt: skip
+KONG_28_PLUGIN_FIELDS = {
+    "id",
+    "name",
+    "created_at",
+    "route",
+    "service",
+    "consumer",
+    "config",
+    "protocols",
+    "enabled",
+    "tags",
+}
+KONG_28_CONSUMER_FIELDS = {"id", "created_at", "username", "custom_id", "tags"}
 
 
 async def test_create_service_with_url_form_encoded(admin: Admin) -> None:
@@ -39,6 +57,7 @@ async def test_route_plugin_consumer_and_key(any_admin: Admin) -> None:
     res = await admin.client.post("/services/example_service/routes", data={"paths[]": "/mock", "name": "mocking"})
     assert res.status_code == 201
     route = res.json()
+    assert set(route) == ROUTE_FIELDS
     assert route["paths"] == ["/mock"]
     assert route["service"] == {"id": service["id"]}
     assert route["protocols"] == ["http", "https"]
@@ -52,6 +71,7 @@ async def test_route_plugin_consumer_and_key(any_admin: Admin) -> None:
     )
     assert res.status_code == 201
     plugin = res.json()
+    assert KONG_28_PLUGIN_FIELDS <= set(plugin) <= KONG_28_PLUGIN_FIELDS | {"updated_at", "instance_name"}
     assert plugin["name"] == "key-auth"
     assert plugin["service"] == {"id": service["id"]}
     assert plugin["route"] is None and plugin["consumer"] is None
@@ -70,6 +90,7 @@ async def test_route_plugin_consumer_and_key(any_admin: Admin) -> None:
     res = await admin.client.post("/consumers", data={"username": "consumer", "custom_id": "consumer"})
     assert res.status_code == 201
     consumer = res.json()
+    assert KONG_28_CONSUMER_FIELDS <= set(consumer) <= KONG_28_CONSUMER_FIELDS | {"updated_at", "type"}
     assert consumer["username"] == "consumer" and consumer["custom_id"] == "consumer" and consumer["tags"] is None
 
     res = await admin.client.post("/consumers/consumer/key-auth", data={"key": "apikey"})
