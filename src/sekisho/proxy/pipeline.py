@@ -423,7 +423,7 @@ class Pipeline:
 
     def _send(self, ex: Exchange, conn: UpstreamConnection) -> None:
         head = ex.request_head
-        if head is None:
+        if head is None or ex.balancer is not None:  # the Host header follows the chosen target
             head = ex.request_head = self.request_head(ex)
         now = self.loop.time()
         if not ex.upstream_start:
@@ -576,10 +576,13 @@ class Pipeline:
         ):
             return info.host_header
         balancer = ex.balancer
-        if balancer is not None and balancer.upstream.get("host_header"):
-            return str(balancer.upstream["host_header"]).encode("latin-1")
-        port = ex.target.port if balancer is not None and ex.target is not None else ex.upstream_port
-        return host_with_port(ex.upstream_host, port, ex.upstream_scheme)
+        if balancer is not None:
+            if balancer.upstream.get("host_header"):
+                return str(balancer.upstream["host_header"]).encode("latin-1")
+            target = ex.target
+            if target is not None:  # Kong sends the chosen target's host and port
+                return host_with_port(target.host, target.port, ex.upstream_scheme)
+        return host_with_port(ex.upstream_host, ex.upstream_port, ex.upstream_scheme)
 
     # -- responses ------------------------------------------------------------------------------------------
     def response_head(self, ex: Exchange, generated_length: int | None = None) -> bytes:

@@ -1,0 +1,129 @@
+"""Upstream failures map to Kong's 502/503/504 bodies; retries move to other targets; content negotiation."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from sekisho.proxy import ProxySettings
+from tests.helpers.echo_upstream import EchoUpstream
+from tests.helpers.proxy_harness import ProxyHarness
+
+
+def _closed_port() -> int:
+    """A port nothing listens on (bound, then released)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = int(sock.getsockname()[1])
+    sock.close()
+    return port
+
+
+async def test_connection_refused_gives_502_after_the_configured_retries() -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{_closed_port()}", retries=2)
+        h.route(service, paths=["/"])
+        await h.start()
+        response = await h.client.get("/", headers={"Accept": "application/json"})
+        assert response.status_code == 502
+        assert response.json() == {"message": "An invalid response was received from the upstream server"}
+
+
+async def test_slow_upstream_gives_504_after_read_timeout(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}", read_timeout=200, retries=0)
+        h.route(service, paths=["/"])
+        await h.start()
+        response = await h.client.get("/delay/3", headers={"Accept": "application/json"})
+        assert response.status_code == 504
+        assert response.json() == {"message": "The upstream server is timing out"}
+        # the proxy keeps serving on the same client connection
+        assert (await h.client.get("/after")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("accept", "content_type", "expected"),
+    [
+        ("application/json", "application/json", b'{"message": "no Route matched with those values"}'),
+        ("text/html", "text/html", b"<p>no Route matched with those values.</p>"),
+        ("application/xml", "application/xml", b"<message>no Route matched with those values</message>"),
+        ("text/plain", "text/plain", b"no Route matched with those values\n"),
+        (None, "application/json", b'{"message": "no Route matched with those values"}'),
+    ],
+)
+async def test_generated_errors_follow_the_accept_header(
+    echo: EchoUpstream, accept: str | None, content_type: str, expected: bytes
+) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/api"])
+        await h.start()
+        headers = {"Accept": accept} if accept else {}
+        response = await h.client.get("/nope", headers=headers)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith(content_type)
+        assert expected in response.content
+
+
+async def test_nginx_level_errors_default_to_error_default_type() -> None:
+    settings = ProxySettings(error_default_type="text/html")
+    async with ProxyHarness(settings=settings) as h:
+        service = h.service(f"http://127.0.0.1:{_closed_port()}", retries=0)
+        h.route(service, paths=["/"])
+        await h.start()
+        response = await h.client.get("/", headers={"Accept": ""})
+        assert response.status_code == 502
+        assert response.headers["content-type"].startswith("text/html")
+        assert b"An invalid response was received from the upstream server." in response.content
+
+
+async def test_route_without_service_gives_503(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        h.route(None, paths=["/lonely"])
+        await h.start()
+        response = await h.client.get("/lonely")
+        assert response.status_code == 503
+        assert response.json() == {"message": "no Service found with those values"}
+
+
+async def test_https_only_route_over_http_gets_426_or_the_configured_redirect(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/secure"], protocols=["https"])
+        h.route(service, paths=["/moved"], protocols=["https"], https_redirect_status_code=301)
+        await h.start()
+        response = await h.client.get("/secure")
+        assert response.status_code == 426
+        assert response.json() == {"message": "Please use HTTPS protocol"}
+        assert response.headers["upgrade"] == "TLS/1.2, HTTP/1.1"
+        moved = await h.client.get("/moved/x?q=1", headers={"Host": "example.test"})
+        assert moved.status_code == 301
+        assert moved.headers["location"] == "https://example.test/moved/x?q=1"
+
+
+async def test_kong_debug_header_names_route_and_service(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}", name="echo-service")
+        route = h.route(service, paths=["/"], name="echo-route")
+        await h.start()
+        response = await h.client.get("/", headers={"Kong-Debug": "1"})
+        assert response.headers["kong-route-id"] == route["id"]
+        assert response.headers["kong-route-name"] == "echo-route"
+        assert response.headers["kong-service-id"] == service["id"]
+        assert response.headers["kong-service-name"] == "echo-service"
+        plain = await h.client.get("/")
+        assert "kong-route-id" not in plain.headers
+
+
+async def test_headers_off_removes_via_server_and_latency_headers(echo: EchoUpstream) -> None:
+    async with ProxyHarness(settings=ProxySettings(headers=())) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/api"])
+        await h.start()
+        proxied = await h.client.get("/api")
+        assert "via" not in proxied.headers
+        assert "x-kong-upstream-latency" not in proxied.headers
+        generated = await h.client.get("/other")
+        assert "server" not in generated.headers
+        assert "x-kong-response-latency" not in generated.headers
