@@ -1,5 +1,5 @@
 """A real gateway for plugin tests: SQLite store, runtime with the bundled plugins, proxy on 127.0.0.1:0,
-and an echo upstream that answers with what it received."""
+the Admin API over the same store, and an echo upstream that answers with what it received."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from sekisho.admin import AdminContext, build_admin_app
 from sekisho.entities import EntityRegistry
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.proxy.server import ProxyServer
@@ -83,6 +84,7 @@ class Gateway:
     runtime: Runtime
     client: httpx.AsyncClient
     upstream: str
+    admin: httpx.AsyncClient
 
     async def add(self, entity: str, data: Mapping[str, Any]) -> dict[str, Any]:
         row = await self.db.insert(entity, data)
@@ -134,12 +136,17 @@ async def running_gateway(tmp_path: Path, settings: ProxySettings | None = None)
     await runtime.init_worker()
     server = ProxyServer(runtime, settings, listens=[ListenSpec("127.0.0.1", 0)])
     await server.start()
+    admin_app = build_admin_app(
+        AdminContext(db=db, plugins=plugins, node_id=str(uuid.uuid4()), hostname="plugins-test")
+    )
     try:
         async with (
             serve_asgi(ECHO_APP) as upstream,
+            serve_asgi(admin_app) as admin_url,
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{server.port()}") as client,
+            httpx.AsyncClient(base_url=admin_url) as admin,
         ):
-            yield Gateway(db, runtime, client, upstream)
+            yield Gateway(db, runtime, client, upstream, admin)
     finally:
         await server.stop(grace=1.0)
         for instance in runtime.instances.values():
