@@ -83,7 +83,7 @@ def admin_endpoint_specs(ctx: AdminContext) -> list[EndpointSpec]:
                 continue
             seen.add(spec.path)
             if spec.path == "/consumers":
-                spec = EndpointSpec(spec.path, {**spec.handlers, "GET": consumers_list(ctx.db, spec.handlers["GET"])})
+                spec = EndpointSpec(spec.path, {**spec.handlers, "GET": consumers_list(entities)})
             elif spec.path.startswith("/certificates/{certificates}"):
                 spec = EndpointSpec(spec.path, by_sni(entities, spec.handlers))
             specs.append(spec)

@@ -104,11 +104,16 @@ class EntityEndpoints:
         return row
 
     # -- /E ---------------------------------------------------------------------------------------------
-    def list_all(self, schema: EntitySchema) -> Handler:
+    def list_all(self, schema: EntitySchema, where: Mapping[str, Any] | None = None) -> Handler:
         async def handler(request: Request) -> Response:
             opts = list_options(request.query_params, with_tags="tags" in schema.fields)
             page = await self.db.page(
-                schema.name, size=opts.size, offset=opts.offset, tags=opts.tags, tags_match=opts.tags_match
+                schema.name,
+                size=opts.size,
+                offset=opts.offset,
+                tags=opts.tags,
+                tags_match=opts.tags_match,
+                where=where,
             )
             extra = ""
             if opts.raw_tags is not None:

@@ -172,6 +172,13 @@ async def test_consumers_custom_id_filter(admin: Admin) -> None:
     assert (await admin.client.get("/consumers", params={"custom_id": "zz"})).json() == {"data": [], "next": None}
 
 
+async def test_consumers_list_shows_proxy_consumers_only(admin: Admin) -> None:
+    await admin.client.post("/consumers", json={"username": "proxy-user"})
+    developer = (await admin.client.post("/consumers", json={"username": "dev", "type": 1})).json()
+    assert [c["username"] for c in (await admin.client.get("/consumers")).json()["data"]] == ["proxy-user"]
+    assert (await admin.client.get("/consumers/dev")).json()["id"] == developer["id"]
+
+
 async def test_certificate_with_snis(admin: Admin) -> None:
     cert, key = make_certificate("one.test")
     res = await admin.client.post("/certificates", data={"cert": cert, "key": key, "snis[]": ["one.test", "two.test"]})
