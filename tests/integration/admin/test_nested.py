@@ -101,3 +101,13 @@ async def test_plugin_owned_entities_nested_under_consumers(admin: Admin) -> Non
     assert (await admin.client.get("/consumers/bob/key-auth/bobs-key")).json() == key
     assert (await admin.client.delete("/consumers/alice/key-auth/bobs-key")).status_code == 404
     assert (await admin.client.delete("/consumers/bob/key-auth/bobs-key")).status_code == 204
+
+
+async def test_credential_put_by_key_under_its_consumer(admin: Admin) -> None:
+    bob = (await admin.client.post("/consumers", json={"username": "bob"})).json()
+    res = await admin.client.put("/consumers/bob/key-auth/chosen-key", json={"tags": ["ci"]})
+    assert res.status_code == 200
+    assert res.json()["key"] == "chosen-key" and res.json()["consumer"] == {"id": bob["id"]}
+    res = await admin.client.patch("/consumers/bob/key-auth/chosen-key", data={"tags[]": ["ci", "prod"]})
+    assert res.status_code == 200 and res.json()["tags"] == ["ci", "prod"]
+    assert (await admin.client.get("/key-auths/chosen-key/consumer")).json()["id"] == bob["id"]
