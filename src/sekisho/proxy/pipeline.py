@@ -224,31 +224,39 @@ class Pipeline:
         kong = self.kong(ex)
         collected: list[ResolvedPlugin] = []
         ex.collected = collected
-        try:
-            for entry in plan.entries:
-                consumer = ex.consumer
-                resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
-                if resolved is None or scheme not in resolved.protocols:
-                    continue
-                collected.append(resolved)
-                if resolved.broken:
-                    raise RuntimeError(f"plugin {resolved.name} has an unusable configuration")
-                if resolved.access:
-                    kong.current = resolved.name
+        stop: ShortCircuit | None = None
+        failed = False
+        # Like Kong, keep collecting after an exit so header_filter/body_filter/log of every applicable
+        # plugin still run; only the remaining access handlers are skipped.
+        for entry in plan.entries:
+            consumer = ex.consumer
+            resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
+            if resolved is None or scheme not in resolved.protocols:
+                continue
+            collected.append(resolved)
+            if stop is not None or failed:
+                continue
+            if resolved.broken:
+                logger.error("plugin %s has an unusable configuration; answering 500", resolved.name)
+                failed = True
+                continue
+            if resolved.access:
+                kong.current = resolved.name
+                try:
                     await resolved.plugin.access(kong, resolved.conf)
-                if ex.finished:
-                    return
-        except ShortCircuit as exit_:
-            ex.has_body_filter = any(p.body_filter for p in collected)
-            self._exit(ex, exit_)
-            return
-        except Exception:
-            logger.exception("plugin %s failed in the access phase", kong.current)
-            ex.has_body_filter = any(p.body_filter for p in collected)
-            self.respond_error(ex, 500, None)
-            return
+                except ShortCircuit as exit_:
+                    stop = exit_
+                except Exception:
+                    logger.exception("plugin %s failed in the access phase", resolved.name)
+                    failed = True
+            if ex.finished:
+                return
         ex.has_body_filter = any(p.body_filter for p in collected)
-        if not ex.finished:
+        if failed:
+            self.respond_error(ex, 500, None)
+        elif stop is not None:
+            self._exit(ex, stop)
+        elif not ex.finished:
             self.upstream(ex)
 
     def header_filter(self, ex: Exchange) -> None:
