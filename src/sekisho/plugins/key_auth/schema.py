@@ -34,8 +34,8 @@ CONFIG = Record(
             required=True,
             default=False,
             description=(
-                "Look for the key in the request body (`application/x-www-form-urlencoded`,"
-                " `application/json` or `multipart/form-data`)."
+                "Look for the key in the request body (`application/x-www-form-urlencoded` or"
+                " `application/json`; Kong also reads `multipart/form-data`, sekisho does not)."
             ),
         ),
         "run_on_preflight": Boolean(

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from sekisho.plugins.rate_limiting.counters import LocalCounters
@@ -52,19 +54,13 @@ class RedisSettings:
 
     def client(self) -> aioredis.Redis:
         timeout = self.timeout_ms / 1000
+        tls: dict[str, object] = {}
         if self.ssl:
-            return aioredis.Redis(
-                host=self.host,
-                port=self.port,
-                username=self.username,
-                password=self.password,
-                db=self.database,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                ssl=True,
-                ssl_cert_reqs="required" if self.ssl_verify else "none",
-                ssl_check_hostname=self.ssl_verify,
-            )
+            tls = {
+                "ssl": True,
+                "ssl_cert_reqs": "required" if self.ssl_verify else "none",
+                "ssl_check_hostname": self.ssl_verify,
+            }
         return aioredis.Redis(
             host=self.host,
             port=self.port,
@@ -73,6 +69,9 @@ class RedisSettings:
             db=self.database,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
+            # One attempt per request, bounded by redis_timeout: retries would stall every request while down.
+            retry=Retry(NoBackoff(), 0),
+            **tls,  # type: ignore[arg-type]
         )
 
 
