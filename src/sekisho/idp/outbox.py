@@ -25,7 +25,10 @@ class Outbox:
         self._clock = clock
         self._settings = settings
 
-    async def send(self, *, pool_id: str, to: str, subject: str, body: str, code: str | None = None) -> None:
+    async def send(
+        self, *, pool_id: str, to: str, subject: str, body: str, code: str | None = None, secret: bool = False
+    ) -> None:
+        """Store, log and (if configured) mail a message. `secret` bodies (temporary passwords) are not logged."""
         now = self._clock.now()
         # Keys sort by time so the outbox lists oldest first.
         key = f"{now:017.6f}-{uuid.uuid4().hex[:8]}"
@@ -40,7 +43,8 @@ class Outbox:
         }
         await self._store.apply([Put(_KIND, "", key, message)])
         # Codes are printed on purpose: reading them from the log is how a developer confirms a local sign-up.
-        log.warning("outbox: to=%s subject=%r body=%r", to, subject, body)
+        shown = "(withheld: see `sekisho idp outbox`)" if secret else repr(body)
+        log.warning("outbox: to=%s subject=%r body=%s", to, subject, shown)
         if self._settings.smtp_host:
             await asyncio.to_thread(self._send_smtp, to, subject, body)
 

@@ -39,7 +39,7 @@ async def admin_create_user(svc: Services, req: Request) -> dict[str, Any]:
             to=email,
             subject="Your temporary password",
             body=f"Your username is {username} and temporary password is {temporary}. ",
-            code=None,
+            secret=True,
         )
     return {"User": user_view(user)}
 
@@ -58,5 +58,6 @@ async def _resend(svc: Services, pool: dict[str, Any], username: str) -> dict[st
             to=email,
             subject="Your temporary password",
             body=f"Your username is {username} and temporary password is {temporary}. ",
+            secret=True,
         )
     return {"User": user_view(user)}
