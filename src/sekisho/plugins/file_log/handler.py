@@ -39,6 +39,9 @@ class Handler(Plugin[FileLogConf]):
 
     async def log(self, kong: PDK, conf: FileLogConf) -> None:
         message = redact_serialized(kong.log.serialize())
+        correlation_id = kong.ctx.shared.get("correlation_id")
+        if isinstance(correlation_id, str):
+            message.setdefault("correlation_id", correlation_id)  # Kong: correlation-id's serialize value
         line = (json.dumps(message, separators=(",", ":"), default=str) + "\n").encode()
         self.write(conf, line, kong)
 
