@@ -25,7 +25,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="make bench",
         description="Load benchmarks on loopback: nginx, Apache + mod_auth_openidc and sekisho, measured with wrk.",
     )
-    parser.add_argument("--quick", action="store_true", help="short runs (1 round of 2 s per point, 1 s warm-up)")
+    parser.add_argument("--quick", action="store_true", help="short runs (1 round, 2 s per point)")
     parser.add_argument(
         "--only",
         action="append",
@@ -36,9 +36,11 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     parser.add_argument("--no-record", action="store_true", help="do not append to bench/RESULTS.md")
     parser.add_argument("--keep", action="store_true", help="keep the temp directory with configs and logs")
-    parser.add_argument("--duration", type=float, help="seconds per measured round (default 5, quick 2)")
-    parser.add_argument("--rounds", type=int, help="measured rounds per point, best counts (default 2, quick 1)")
-    parser.add_argument("--warmup", type=float, help="seconds of warm-up per point (default 2, quick 1)")
+    parser.add_argument("--duration", type=float, help="measured seconds per point and round (default 3, quick 2)")
+    parser.add_argument(
+        "--rounds", type=int, help="interleaved rounds over all scenarios; each point's best counts (default 3)"
+    )
+    parser.add_argument("--warmup", type=float, help="seconds of warm-up before each measured point (default 1)")
     parser.add_argument("--connections", default="16,64", help="comma-separated wrk connection counts (default 16,64)")
     return parser.parse_args(argv)
 
@@ -68,9 +70,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{scenario.name:22} {scenario.summary}")
         return 0
     names = _selected(args.only)
-    duration = args.duration or (2.0 if args.quick else 5.0)
-    rounds = args.rounds or (1 if args.quick else 2)
-    warmup = args.warmup if args.warmup is not None else (1.0 if args.quick else 2.0)
+    duration = args.duration or (2.0 if args.quick else 3.0)
+    rounds = args.rounds or (1 if args.quick else 3)
+    warmup = args.warmup if args.warmup is not None else 1.0
     connections = [int(value) for value in args.connections.split(",") if value.strip()]
     signal.signal(signal.SIGTERM, _terminate)
 

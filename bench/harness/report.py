@@ -52,6 +52,17 @@ class RunReport:
             return None
         return point.requests_per_second / base.requests_per_second
 
+    def cpu_ratio_to_baseline(self, point: Point) -> float | None:
+        """CPU efficiency against the baseline: its CPU µs per request over this point's (higher is better)."""
+        base = self.points.get((BASELINE, point.connections))
+        if base is None or base.cpu_us_per_request is None or not point.cpu_us_per_request or point.problems:
+            return None
+        return base.cpu_us_per_request / point.cpu_us_per_request
+
+    @property
+    def machine_was_busy(self) -> bool:
+        return self.load_before[0] > max(1, self.machine.cores) * 0.75
+
     def verdicts_for(self, point: Point) -> list[TargetVerdict]:
         return [
             v for v in self.verdicts if (v.target.scenario, v.target.connections) == (point.scenario, point.connections)
@@ -66,15 +77,17 @@ def _cell_met(verdicts: list[TargetVerdict]) -> str:
 
 def _table(report: RunReport) -> list[str]:
     lines = [
-        f"| scenario | c | req/s | p50 ms | p99 ms | CPU µs/req | RSS/worker MB | x {BASELINE} | target | met? |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
+        f"| scenario | c | req/s | p50 ms | p99 ms | CPU µs/req | RSS/worker MB | x {BASELINE} | CPU x {BASELINE} "
+        "| target | met? |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for outcome in report.outcomes:
         if outcome.status != "ok":
-            lines.append(f"| {outcome.scenario} | | {outcome.status}: {outcome.reason} | | | | | | | |")
+            lines.append(f"| {outcome.scenario} | | {outcome.status}: {outcome.reason} | | | | | | | | |")
             continue
         for point in outcome.points:
             ratio = report.ratio_to_baseline(point)
+            cpu_ratio = report.cpu_ratio_to_baseline(point)
             verdicts = report.verdicts_for(point)
             cpu = f"{point.cpu_us_per_request:.0f}" if point.cpu_us_per_request is not None else ""
             rss = f"{point.worker_rss_bytes / MB:.0f}" if point.worker_rss_bytes else ""
@@ -83,6 +96,7 @@ def _table(report: RunReport) -> list[str]:
             lines.append(
                 f"| {point.scenario} | {point.connections} | {rps} | {point.p50_us / 1000:.2f} | "
                 f"{point.p99_us / 1000:.2f} | {cpu} | {rss} | {'' if ratio is None else f'{ratio:.2f}'} | "
+                f"{'' if cpu_ratio is None else f'{cpu_ratio:.2f}'} | "
                 f"{target} | {_cell_met(verdicts)} |"
             )
     return lines
@@ -98,12 +112,16 @@ def render_markdown(report: RunReport) -> str:
         "",
         f"- machine: {machine.cpu_model}, {machine.cores} cores, {machine.memory_gb} GB, Linux {machine.kernel}",
         f"- software: {versions}, Python {machine.python}",
-        f"- method: wrk -t1 on loopback; per point {report.warmup_s:g} s warm-up, then the best of "
-        f"{report.rounds} x {report.duration_s:g} s; "
+        f"- method: wrk -t1 on loopback; {report.rounds} interleaved round(s) over all scenarios, each point "
+        f"{report.warmup_s:g} s warm-up + {report.duration_s:g} s measured, best round kept; "
         f"load average before {load}, after {load_after}",
-        "",
-        *_table(report),
     ]
+    if report.machine_was_busy:
+        lines.append(
+            f"- **warning**: the machine was busy before the run (load {report.load_before[0]:.1f} on "
+            f"{machine.cores} cores): throughput ratios are unreliable; CPU µs/req holds up better"
+        )
+    lines += ["", *_table(report)]
     notes = [f"- {o.scenario}: {o.note}" for o in report.outcomes if o.note and o.status == "ok"]
     failures = [f"- {o.scenario}: {o.reason}" for o in report.outcomes if o.status == "failed"]
     if notes:
@@ -125,11 +143,16 @@ def render_json(report: RunReport) -> str:
         "rounds": report.rounds,
         "load_average_before": report.load_before,
         "load_average_after": report.load_after,
+        "machine_was_busy": report.machine_was_busy,
         "scenarios": [
             {
                 **{key: value for key, value in asdict(outcome).items() if key != "points"},
                 "points": [
-                    {**asdict(point), "ratio_to_nginx_proxy": report.ratio_to_baseline(point)}
+                    {
+                        **asdict(point),
+                        "ratio_to_nginx_proxy": report.ratio_to_baseline(point),
+                        "cpu_ratio_to_nginx_proxy": report.cpu_ratio_to_baseline(point),
+                    }
                     for point in outcome.points
                 ],
             }
@@ -155,8 +178,18 @@ def append_results(path: Path, report: RunReport) -> None:
     if not path.exists():
         path.write_text(
             "# Benchmark results\n\n"
-            "Appended by `make bench` (`scripts/bench`), newest last. Ratios within one run are what count:\n"
-            "absolute numbers move with the machine and with whatever else shares its cores.\n"
+            "Appended by `make bench` (`scripts/bench`), newest last. How to read a section:\n\n"
+            "- Everything runs on one machine over loopback: wrk (1 thread), the server measured and the nginx\n"
+            "  upstream share the same cores, so absolute req/s move with the machine and with whatever else\n"
+            "  runs on it. Ratios measured within one run are what count.\n"
+            "- `x nginx-proxy`: req/s over nginx reverse proxy's req/s at the same connection count. This is what\n"
+            "  the targets use.\n"
+            "- `CPU µs/req`: CPU time of the measured server's processes (all of them) per request.\n"
+            "  `CPU x nginx-proxy` is nginx proxy's CPU µs/req over this row's (higher is better). It is less\n"
+            "  sensitive than req/s to other load on a shared machine.\n"
+            "- `RSS/worker MB`: the largest worker process's resident memory after the run (nginx and Apache:\n"
+            "  their largest child; sekisho: its largest proxy worker).\n"
+            "- Scenarios are started together and measured in interleaved rounds; each point keeps its best round.\n"
         )
     with path.open("a") as results:
         results.write("\n" + render_markdown(report))

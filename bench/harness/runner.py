@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from typing import Any
 import httpx
 
 from .environment import BenchEnvironment
-from .measure import TreeSample, sample_tree
+from .measure import sample_tree
 from .procs import ProcessSet, StartupError
 from .results import Outcome, Point
 from .scenarios import Deployment, Scenario, ScenarioError
@@ -26,11 +28,12 @@ _EXPECTED_FAILURES = (StartupError, ScenarioError, WrkError, TemplateError, http
 
 
 def measure_point(
-    deployment: Deployment, scenario: str, connections: int, *, duration_s: float, warmup_s: float, rounds: int = 1
+    deployment: Deployment, scenario: str, connections: int, *, duration_s: float, warmup_s: float
 ) -> Point:
-    """Warm up, then `rounds` measured wrk runs; the best one counts (other tenants of the cores only subtract).
+    """A warm-up run, then one measured wrk run.
 
-    CPU is the CPU time of the server's whole process tree during that run, per request.
+    CPU is the CPU time of the server's whole process tree during the measured run, per request; RSS is the
+    largest worker's resident size after it (the single process's when there are no workers).
     """
 
     def load(seconds: float) -> WrkResult:
@@ -45,27 +48,10 @@ def measure_point(
     if warmup_s > 0:
         load(warmup_s)
     root = deployment.server.process.pid
-    best: Point | None = None
-    for _ in range(max(1, rounds)):
-        before = sample_tree(root)
-        result = load(duration_s)
-        after = sample_tree(root)
-        point = _point(scenario, connections, result, before, after)
-        if best is None or _better(point, best):
-            best = point
-    assert best is not None
-    return best
-
-
-def _better(candidate: Point, incumbent: Point) -> bool:
-    if bool(candidate.problems) != bool(incumbent.problems):
-        return not candidate.problems
-    return candidate.requests_per_second > incumbent.requests_per_second
-
-
-def _point(scenario: str, connections: int, result: WrkResult, before: TreeSample, after: TreeSample) -> Point:
+    before = sample_tree(root)
+    result = load(duration_s)
+    after = sample_tree(root)
     cpu = (after.cpu_seconds - before.cpu_seconds) * 1e6 / result.requests if result.requests else None
-    worker_rss = after.max_child_rss_bytes or after.root_rss_bytes or None
     return Point(
         scenario=scenario,
         connections=connections,
@@ -74,9 +60,29 @@ def _point(scenario: str, connections: int, result: WrkResult, before: TreeSampl
         p50_us=result.p50_us,
         p99_us=result.p99_us,
         cpu_us_per_request=cpu,
-        worker_rss_bytes=worker_rss,
+        worker_rss_bytes=after.max_child_rss_bytes or after.root_rss_bytes or None,
         problems=tuple(result.problems()),
     )
+
+
+def better(candidate: Point, incumbent: Point | None) -> bool:
+    """Best of the rounds: valid beats invalid, then higher req/s (other tenants of the cores only subtract)."""
+    if incumbent is None:
+        return True
+    if bool(candidate.problems) != bool(incumbent.problems):
+        return not candidate.problems
+    return candidate.requests_per_second > incumbent.requests_per_second
+
+
+def _fail(outcome: Outcome, exc: BaseException, progress: Progress) -> None:
+    outcome.status = "failed"
+    outcome.points.clear()
+    if isinstance(exc, _EXPECTED_FAILURES):
+        outcome.reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+        progress(f"{outcome.scenario}: FAILED: {exc}")
+    else:  # a harness bug in one scenario must not lose the others' numbers
+        outcome.reason = f"harness error {type(exc).__name__}: {exc}".splitlines()[0][:300]
+        progress(f"{outcome.scenario}: FAILED (harness error):\n{traceback.format_exc()}")
 
 
 def run_scenarios(
@@ -89,38 +95,78 @@ def run_scenarios(
     rounds: int,
     progress: Progress,
 ) -> list[Outcome]:
-    outcomes: list[Outcome] = []
-    for scenario in scenarios:
-        reason = scenario.unavailable()
-        if reason is not None:
-            progress(f"{scenario.name}: not available: {reason}")
-            outcomes.append(Outcome(scenario.name, scenario.summary, "not available", reason=reason))
-            continue
-        outcome = Outcome(scenario.name, scenario.summary, "ok")
-        procs = ProcessSet()
-        try:
+    """Start every scenario, then measure them in interleaved rounds and keep each point's best round.
+
+    Interleaving spreads every scenario over the whole run, so a burst of load from something else on the
+    machine hurts all of them alike instead of one, and the ratios stay meaningful.
+    """
+    outcomes = [Outcome(scenario.name, scenario.summary, "ok") for scenario in scenarios]
+    deployed: list[tuple[Outcome, Deployment]] = []
+    process_sets: list[ProcessSet] = []
+    try:
+        for scenario, outcome in zip(scenarios, outcomes, strict=True):
+            reason = scenario.unavailable()
+            if reason is not None:
+                progress(f"{scenario.name}: not available: {reason}")
+                outcome.status, outcome.reason = "not available", reason
+                continue
+            procs = ProcessSet()
+            process_sets.append(procs)
             progress(f"{scenario.name}: starting")
-            deployment = scenario.deploy(env, procs)
+            try:
+                deployment = scenario.deploy(env, procs)
+            except Exception as exc:
+                _fail(outcome, exc, progress)
+                procs.stop_all()
+                continue
             outcome.note = deployment.note
-            for count in connections:
-                progress(f"{scenario.name}: c={count}, {warmup_s:g} s warm-up + {rounds} x {duration_s:g} s")
-                point = measure_point(
-                    deployment, scenario.name, count, duration_s=duration_s, warmup_s=warmup_s, rounds=rounds
-                )
-                progress(
-                    f"{scenario.name}: c={count}: {point.requests_per_second:,.0f} req/s, "
-                    f"p50 {point.p50_us / 1000:.2f} ms, p99 {point.p99_us / 1000:.2f} ms"
-                    + (f" — INVALID: {'; '.join(point.problems)}" if point.problems else "")
-                )
-                outcome.points.append(point)
-        except _EXPECTED_FAILURES as exc:
-            outcome.status = "failed"
-            outcome.reason = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
-            progress(f"{scenario.name}: FAILED: {exc}")
-        finally:
+            deployed.append((outcome, deployment))
+        _note_idle_cpu(deployed, progress)
+        best: dict[tuple[str, int], Point] = {}
+        for round_number in range(1, max(1, rounds) + 1):
+            for outcome, deployment in deployed:
+                if outcome.status != "ok":
+                    continue
+                try:
+                    for count in connections:
+                        point = measure_point(
+                            deployment, outcome.scenario, count, duration_s=duration_s, warmup_s=warmup_s
+                        )
+                        if deployment.server.process.exited():
+                            raise ScenarioError(f"{deployment.server.name} exited during the run")
+                        _report(progress, point, round_number, rounds)
+                        if better(point, best.get((outcome.scenario, count))):
+                            best[(outcome.scenario, count)] = point
+                except Exception as exc:
+                    _fail(outcome, exc, progress)
+        for outcome in outcomes:
+            if outcome.status == "ok":
+                outcome.points = [best[(outcome.scenario, count)] for count in connections]
+        return outcomes
+    finally:
+        for procs in process_sets:
             procs.stop_all()
-        outcomes.append(outcome)
-    return outcomes
+
+
+def _note_idle_cpu(deployed: Sequence[tuple[Outcome, Deployment]], progress: Progress, seconds: float = 1.0) -> None:
+    """Servers wait idle while others are measured; one that burns CPU while idle would skew the others."""
+    roots = {id(deployment): deployment.server.process.pid for _, deployment in deployed}
+    before = {key: sample_tree(pid).cpu_seconds for key, pid in roots.items()}
+    time.sleep(seconds)
+    for outcome, deployment in deployed:
+        busy = (sample_tree(roots[id(deployment)]).cpu_seconds - before[id(deployment)]) / seconds
+        if busy > 0.02:
+            progress(f"{outcome.scenario}: uses {busy:.0%} of a core while idle")
+            outcome.note = f"{outcome.note}; {busy:.0%} of a core while idle".lstrip("; ")
+
+
+def _report(progress: Progress, point: Point, round_number: int, rounds: int) -> None:
+    invalid = f" — INVALID: {'; '.join(point.problems)}" if point.problems else ""
+    progress(
+        f"round {round_number}/{rounds} {point.scenario} c={point.connections}: "
+        f"{point.requests_per_second:,.0f} req/s, p50 {point.p50_us / 1000:.2f} ms, "
+        f"p99 {point.p99_us / 1000:.2f} ms{invalid}"
+    )
 
 
 def run_router_bench(repository: Path, progress: Progress, *, timeout_s: float = 120.0) -> dict[str, Any] | None:

@@ -125,7 +125,7 @@ def _log_in(url: str, what: str) -> str:
         for _ in range(5):
             if response.status_code not in (301, 302, 303, 307, 308):
                 break
-            response = client.get(response.headers["Location"])
+            response = client.get(response.url.join(response.headers["Location"]))
         if response.status_code != 200:
             raise ScenarioError(f"{what}: login did not end on the resource (HTTP {response.status_code})")
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
