@@ -49,6 +49,7 @@ def admin_endpoint_specs(ctx: AdminContext) -> list[EndpointSpec]:
             EndpointSpec("/status", {"GET": info.status}),
             EndpointSpec("/endpoints", {"GET": info.endpoints}),
             EndpointSpec("/plugins/enabled", {"GET": info.enabled_plugins}),
+            EndpointSpec("/plugins/schema/{name}", {"GET": schemas.plugin_config}),
             EndpointSpec("/schemas/plugins/{name}", {"GET": schemas.plugin}),
             EndpointSpec("/schemas/{name}", {"GET": schemas.entity}),
             EndpointSpec("/schemas/{db_entity_name}/validate", {"POST": schemas.validate}),

@@ -90,6 +90,9 @@ async def test_plugin_schema(admin: Admin) -> None:
     assert config["key_names"]["default"] == ["apikey"] and config["key_names"]["type"] == "array"
     res = await admin.client.get("/schemas/plugins/nothing")
     assert res.status_code == 404 and res.json() == {"message": "No plugin named 'nothing'"}
+    deprecated = (await admin.client.get("/plugins/schema/key-auth")).json()
+    assert deprecated["fields"] == fields["config"]["fields"]
+    assert (await admin.client.get("/plugins/schema/nothing")).status_code == 404
 
 
 async def test_validate_plugin(admin: Admin) -> None:

@@ -40,6 +40,14 @@ class SchemaEndpoints:
         schema.insert(data)
         return kong_json({"message": "schema validation successful"})
 
+    async def plugin_config(self, request: Request) -> Response:
+        """Kong 2.x's deprecated `GET /plugins/schema/{name}`: the config record alone."""
+        name = request.path_params["name"]
+        cls = self.ctx.plugins.get(name)
+        if cls is None:
+            raise not_found(f"No plugin named '{name}'")
+        return kong_json({"fields": cls.CONFIG.describe()["fields"]})
+
     async def plugin(self, request: Request) -> Response:
         name = request.path_params["name"]
         cls = self.ctx.plugins.get(name)
