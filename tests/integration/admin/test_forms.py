@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from hypothesis import given, strategies as st
 
 from sekisho.admin.forms import MAX_FORM_FIELDS, FormTooLarge, decode_form, empty_strings_to_null
 
@@ -41,3 +44,36 @@ def test_too_many_fields_are_refused() -> None:
         decode_form([(f"k{i}", "v") for i in range(MAX_FORM_FIELDS + 1)])
     with pytest.raises(FormTooLarge):
         decode_form([(f"k[{MAX_FORM_FIELDS + 1}]", "v")])
+
+
+_names = st.text(alphabet="abcdefghij_", min_size=1, max_size=6)
+_values = st.text(alphabet="abcxyz0123/-.", min_size=1, max_size=8)
+_records = st.recursive(
+    st.dictionaries(_names, _values, min_size=1, max_size=4),
+    lambda inner: st.dictionaries(_names, st.one_of(_values, inner), min_size=1, max_size=3),
+    max_leaves=12,
+)
+
+
+def _flatten(record: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in record.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            pairs.extend(_flatten(value, name))
+        else:
+            pairs.append((name, value))
+    return pairs
+
+
+@given(_records)
+def test_dotted_keys_rebuild_any_record(record: dict[str, Any]) -> None:
+    assert decode_form(_flatten(record)) == record
+
+
+@given(st.lists(_values, min_size=1, max_size=20), st.randoms())
+def test_indexed_arrays_keep_index_order(items: list[str], rnd: Any) -> None:
+    pairs = [(f"a[{i}]", v) for i, v in enumerate(items, start=1)]
+    rnd.shuffle(pairs)
+    assert decode_form(pairs) == {"a": items}
+    assert decode_form([("a[]", v) for v in items]) == {"a": items}
