@@ -35,13 +35,13 @@ from sekisho.app import (
     start_proxy,
     stop_admin,
 )
-from sekisho.config import NodeConfig
+from sekisho.config import ListenSpec, NodeConfig
 from sekisho.errors import ConfigError, StoreError
 from sekisho.logs import AccessLog
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
 from sekisho.node.reload import Reloader
-from sekisho.node.sockets import BoundListener, bind_all
+from sekisho.node.sockets import BoundListener, ListenError, bind_all, bind_listener
 from sekisho.store.base import ChangeEvent
 
 __all__ = ["QUIT_TIMEOUT", "STOP_TIMEOUT", "run_node"]
@@ -99,14 +99,24 @@ class _Common:
         return [listener for listener in self.listeners if listener.key == key]
 
 
-async def _prepare(config: NodeConfig) -> _Common:
+async def _prepare(config: NodeConfig, *, workers: bool = False) -> _Common:
     prepared = prepare_prefix(config)
     parts = build_parts(config, prepared)
     await open_database(parts)
     count = await load_startup_declarative(config, parts)
     if config.database == "off" and count:
         log.log(25, "loaded %d entities from the declarative configuration", count)
-    listeners = bind_all({"proxy_listen": config.proxy_listen, "admin_listen": config.admin_listen})
+    listeners = bind_all({"admin_listen": config.admin_listen})
+    try:
+        for spec in config.proxy_listen:
+            # `reuseport` with worker processes: each worker listens on its own socket (the kernel balances
+            # connections between them); the supervisor only holds the address. Otherwise workers share one.
+            per_worker = workers and spec.reuseport and spec.port != 0
+            listeners.append(bind_listener("proxy_listen", spec, listen=not per_worker))
+    except ListenError:
+        for listener in listeners:
+            listener.sock.close()
+        raise
     return _Common(
         config,
         prepared,
@@ -196,6 +206,10 @@ async def _poll_versions(parts: NodeParts, reloader: Reloader) -> None:
 
 
 # -- supervisor -----------------------------------------------------------------------------------------
+def _bound_by_worker(spec: ListenSpec, held: Sequence[BoundListener]) -> bool:
+    return any(listener.spec is spec for listener in held)
+
+
 @dataclass(slots=True)
 class _Worker:
     index: int
@@ -220,7 +234,7 @@ class _Supervisor:
     async def run(self) -> int:
         stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         _install_stop_signals(stop)
-        self.common = common = await _prepare(self.config)
+        self.common = common = await _prepare(self.config, workers=True)
         admin_servers: list[Any] = []
         try:
             for worker in self.workers:
@@ -271,7 +285,8 @@ class _Supervisor:
     async def _spawn(self, worker: _Worker) -> None:
         assert self.common is not None
         parent_sock, child_sock = socket.socketpair()
-        proxies = self.common.of("proxy_listen")
+        proxies = [listener for listener in self.common.of("proxy_listen") if listener.listening]
+        own = [listener for listener in self.common.of("proxy_listen") if not listener.listening]
         fds = [child_sock.fileno()] + [listener.sock.fileno() for listener in proxies]
         args = [
             sys.executable,
@@ -285,6 +300,8 @@ class _Supervisor:
             str(child_sock.fileno()),
             "--listen",
             ",".join(f"{listener.sock.fileno()}:{int(listener.spec.ssl)}" for listener in proxies),
+            "--bind",
+            ",".join(str(index) for index, spec in enumerate(self.config.proxy_listen) if _bound_by_worker(spec, own)),
         ]
         worker.ready = asyncio.Event()
         worker.started_at = time.monotonic()

@@ -29,6 +29,7 @@ class BoundListener:
     key: str
     spec: ListenSpec
     sock: socket.socket
+    listening: bool = True
 
     @property
     def port(self) -> int:
@@ -39,7 +40,9 @@ class BoundListener:
         return self.spec.url(self.port)
 
 
-def bind_listener(key: str, spec: ListenSpec, *, reuseport: bool | None = None) -> BoundListener:
+def bind_listener(key: str, spec: ListenSpec, *, reuseport: bool | None = None, listen: bool = True) -> BoundListener:
+    """Bind (and by default listen). `listen=False` only reserves the address: with SO_REUSEPORT, worker
+    processes then bind their own listening sockets and the kernel spreads connections across them."""
     host = "" if spec.host in ("*",) else spec.host
     try:
         infos = socket.getaddrinfo(host or None, spec.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
@@ -54,13 +57,14 @@ def bind_listener(key: str, spec: ListenSpec, *, reuseport: bool | None = None) 
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(address)
-        sock.listen(spec.backlog or 511)
+        if listen:
+            sock.listen(spec.backlog or 511)
         sock.setblocking(False)
     except OSError as exc:
         sock.close()
         reason = "address already in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise ListenError(key, spec, reason) from None
-    return BoundListener(key, spec, sock)
+    return BoundListener(key, spec, sock, listening=listen)
 
 
 def bind_all(groups: dict[str, tuple[ListenSpec, ...]], *, reuseport: bool | None = None) -> list[BoundListener]:

@@ -23,7 +23,7 @@ from sekisho.logs import AccessLog, configure_error_log
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, node_id_for
 from sekisho.node.reload import Reloader
-from sekisho.node.sockets import BoundListener
+from sekisho.node.sockets import BoundListener, bind_listener
 from sekisho.utils.tls import default_certificate_paths
 
 __all__ = ["main"]
@@ -37,6 +37,7 @@ def _parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--index", type=int, required=True)
     parser.add_argument("--control-fd", type=int, required=True)
     parser.add_argument("--listen", default="")
+    parser.add_argument("--bind", default="", help="indexes of proxy_listen entries this worker binds itself")
     return parser.parse_args(argv)
 
 
@@ -75,7 +76,10 @@ async def _serve(args: argparse.Namespace) -> int:
         await parts.db.load_declarative(first.get("entities") or {})
         first_seq = int(first.get("seq") or 0)
     access_log = AccessLog.open(config, config.proxy_access_log)
-    proxy = await start_proxy(parts, _inherited(args.listen), access_log=access_log)
+    listeners = _inherited(args.listen)
+    for index in filter(None, args.bind.split(",")):
+        listeners.append(bind_listener("proxy_listen", config.proxy_listen[int(index)], reuseport=True))
+    proxy = await start_proxy(parts, listeners, access_log=access_log)
     reloader = Reloader(proxy.reload)
     reloader.start()
     await channel.send({"op": "ready", "worker": args.index, "pid": os.getpid(), "seq": first_seq})

@@ -134,7 +134,10 @@ async def test_a_killed_worker_is_restarted(tmp_path: Path, nodes: list[Node], e
     import re
     import signal
 
-    node = await start_node(tmp_path, workers=2)
+    from tests.integration.node.node_process import free_port
+
+    # With `reuseport` every worker binds its own listening socket; the restarted one binds again.
+    node = await start_node(tmp_path, workers=2, proxy_listen=f"127.0.0.1:{free_port()} reuseport")
     nodes.append(node)
     pids = [int(p) for p in re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())]
     assert len(pids) == 2
