@@ -30,9 +30,13 @@ def _unsupported(operation: str, schema: EntitySchema, ident: str | None = None)
 
 
 def _not_found(schema: EntitySchema, ident: str) -> StoreError:
+    """Kong's `not_found` / `not_found_by_field`: the key is both in the message and in `fields`."""
     if is_uuid(ident) or schema.endpoint_key is None:
-        return StoreError(ErrorCode.NOT_FOUND, f"could not find the entity with primary key '{{id=\"{ident}\"}}'")
-    return StoreError(ErrorCode.NOT_FOUND, f"could not find the entity with '{{{schema.endpoint_key}=\"{ident}\"}}'")
+        key, prefix = "id", "primary key "
+    else:
+        key, prefix = schema.endpoint_key, ""
+    message = f"could not find the entity with {prefix}'{{{key}=\"{ident}\"}}'"
+    return StoreError(ErrorCode.NOT_FOUND, message, {key: ident})
 
 
 class EntityWriter:
@@ -54,7 +58,12 @@ class EntityWriter:
                 raise _not_found(schema, ident)
             schema.update(_without_write_only(schema, existing), await self._comparable(schema, patch))
             raise _unsupported("update", schema, ident)
-        return await self.db.update(schema.name, ident, patch)
+        try:
+            return await self.db.update(schema.name, ident, patch)
+        except StoreError as exc:
+            if exc.code is ErrorCode.NOT_FOUND and exc.fields is None:
+                raise _not_found(schema, ident) from exc
+            raise
 
     async def upsert(self, schema: EntitySchema, ident: str, data: Mapping[str, Any]) -> Row:
         if self.db.read_only:

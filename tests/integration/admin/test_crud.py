@@ -64,9 +64,18 @@ async def test_patch(admin: Admin) -> None:
     assert res.json()["path"] is None
     res = await admin.client.patch("/services/s1", json={"port": "eighty"})
     assert res.status_code == 400 and res.json()["fields"] == {"port": "expected an integer"}
-    missing = await admin.client.patch(f"/services/{uuid.uuid4()}", json={"host": "c.test"})
+    ident = str(uuid.uuid4())
+    missing = await admin.client.patch(f"/services/{ident}", json={"host": "c.test"})
     assert missing.status_code == 404
-    assert missing.json()["code"] == 6 and missing.json()["name"] == "not found"
+    assert missing.json() == {
+        "code": 6,
+        "name": "not found",
+        "message": f"could not find the entity with primary key '{{id=\"{ident}\"}}'",
+        "fields": {"id": ident},
+    }
+    missing = await admin.client.patch("/services/nope", json={"host": "c.test"})
+    assert missing.json()["message"] == "could not find the entity with '{name=\"nope\"}'"
+    assert missing.json()["fields"] == {"name": "nope"}
 
 
 async def test_put_creates_then_replaces_by_endpoint_key(admin: Admin) -> None:
