@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
 import pytest
 
-from sekisho.store.declarative import DeclarativeService
+from sekisho.store.base import Database
+from sekisho.store.declarative import DeclarativeService, ParsedConfig
 from tests.integration.admin.support import Admin, AdminFactory
 
 CONFIG = {
@@ -152,3 +154,32 @@ async def test_config_is_refused_with_a_database(admin: Admin) -> None:
         assert res.json() == {
             "message": "this endpoint is only available when Kong is configured to not use a database"
         }
+
+
+class GatedDeclarative(DeclarativeService):
+    """The real service, holding each load until the test opens the gate."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.loading = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def load(self, parsed: ParsedConfig) -> None:
+        self.loading.set()
+        await self.gate.wait()
+        await super().load(parsed)
+
+
+async def test_concurrent_config_load_is_429(admin_factory: AdminFactory) -> None:
+    async with admin_factory("off") as admin:
+        declarative = GatedDeclarative(admin.db)
+        admin.ctx.declarative = declarative
+        first = asyncio.create_task(admin.client.post("/config", json=CONFIG))
+        async with asyncio.timeout(10):
+            await declarative.loading.wait()
+        res = await admin.client.post("/config", json=CONFIG)
+        assert res.status_code == 429
+        assert res.json() == {"message": "Currently loading previous configuration"}
+        assert res.headers["retry-after"] == "1"
+        declarative.gate.set()
+        assert (await first).status_code == 201
