@@ -61,7 +61,10 @@ class Repository:
         if "@" in username and (uses_email_as_username(pool) or "email" in (pool.get("AliasAttributes") or [])):
             alias = await self.store.get("alias", pool["Id"], alias_key("email", username))
             if alias is not None:
-                return await self.store.get("user", pool["Id"], alias["user_key"])
+                user = await self.store.get("user", pool["Id"], alias["user_key"])
+                # An alias of a user whose email has changed since is stale.
+                if user is not None and (attribute_map(user).get("email") or "").lower() == username.lower():
+                    return user
         return None
 
     async def require_user(self, pool: Pool, username: str) -> User:
@@ -89,7 +92,26 @@ class Repository:
             raise CognitoError.username_exists() from exc
 
     async def save_user(self, pool: Pool, user: User, extra: list[Op] | None = None) -> None:
-        await self.store.apply([Put("user", pool["Id"], user["_key"], user), *(extra or [])])
+        ops: list[Op] = [Put("user", pool["Id"], user["_key"], user), *(extra or [])]
+        ops += await self._alias_ops(pool, user)
+        await self.store.apply(ops)
+
+    async def _alias_ops(self, pool: Pool, user: User) -> list[Op]:
+        """With `AliasAttributes: [email]` a verified email becomes a sign-in name, unique among verified users."""
+        attrs = attribute_map(user)
+        email = attrs.get("email")
+        if "email" not in (pool.get("AliasAttributes") or []) or not email or attrs.get("email_verified") != "true":
+            return []
+        key = alias_key("email", email)
+        current = await self.store.get("alias", pool["Id"], key)
+        if current is not None and current["user_key"] != user["_key"]:
+            owner = await self.store.get("user", pool["Id"], current["user_key"])
+            owner_attrs = attribute_map(owner) if owner else {}
+            if (owner_attrs.get("email") or "").lower() == email.lower() and owner_attrs.get(
+                "email_verified"
+            ) == "true":
+                raise CognitoError("AliasExistsException", "An account with the given email already exists.")
+        return [Put("alias", pool["Id"], key, {"user_key": user["_key"]})]
 
     async def delete_user(self, pool: Pool, user: User) -> None:
         ops: list[Op] = [Delete("user", pool["Id"], user["_key"])]
