@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from http import HTTPStatus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -118,7 +119,9 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return kong_json({"message": "Method not allowed"}, 405)
     if status == 404:
         return kong_json({"message": "Not found"}, 404)
-    return kong_json({"message": "An unexpected error occurred"}, status if status >= 400 else 500)
+    if 400 <= status < 500:
+        return kong_json({"message": HTTPStatus(status).phrase}, status)
+    return unexpected_error_response()
 
 
 def build_admin_app(ctx: AdminContext) -> Starlette:
