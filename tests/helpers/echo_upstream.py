@@ -7,7 +7,8 @@ Endpoints (any method):
 - `/delay/<seconds>`: waits, then echoes
 - `/stream/<n>`: a chunked response of n chunks `chunk-<i>\n`
 - `/bytes/<n>`: a sized body of n bytes, written in 64 KiB pieces
-- `/count`: reads the request body without keeping it, answers `{"received": <bytes>}`
+- `/count`: reads the request body without keeping it, answers `{"received": <bytes>}`; with `?pace=<ms>` it
+  pauses that many milliseconds per MiB read, so a sender outruns it
 - `/close`: a body without length, delimited by closing the connection (HTTP/1.0 style)
 - `/ws`: WebSocket echo (text and binary frames)
 """
@@ -75,10 +76,13 @@ class EchoUpstream:
             with contextlib.suppress(Exception):
                 writer.close()
 
-    async def _read_body(self, reader: asyncio.StreamReader, headers: dict[str, str], keep: bool) -> bytes | int:
+    async def _read_body(
+        self, reader: asyncio.StreamReader, headers: dict[str, str], keep: bool, pace: float = 0.0
+    ) -> bytes | int:
         """The body (or only its size when `keep` is False)."""
         chunks: list[bytes] = []
         size = 0
+        next_pause = 1 << 20
         if "chunked" in headers.get("transfer-encoding", "").lower():
             while True:
                 line = await reader.readuntil(b"\r\n")
@@ -95,6 +99,9 @@ class EchoUpstream:
                     size += len(piece)
                     if keep:
                         chunks.append(piece)
+                    if pace and size >= next_pause:
+                        next_pause += 1 << 20
+                        await asyncio.sleep(pace / 1000)
                 await reader.readexactly(2)
         else:
             remaining = int(headers.get("content-length", "0") or 0)
@@ -106,6 +113,9 @@ class EchoUpstream:
                 size += len(piece)
                 if keep:
                     chunks.append(piece)
+                if pace and size >= next_pause:
+                    next_pause += 1 << 20
+                    await asyncio.sleep(pace / 1000)
         return b"".join(chunks) if keep else size
 
     async def _handle(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
@@ -125,7 +135,8 @@ class EchoUpstream:
             await self._websocket(headers, reader, writer)
             return False
         if path == "/count":
-            received = await self._read_body(reader, headers, keep=False)
+            pace = float(query.partition("pace=")[2] or 0)
+            received = await self._read_body(reader, headers, keep=False, pace=pace)
             return await self._send_json(writer, 200, {"received": received}, keep_alive)
         body = await self._read_body(reader, headers, keep=True)
         assert isinstance(body, bytes)

@@ -285,6 +285,10 @@ class KongServiceRequest:
     def set_raw_body(self, body: bytes) -> None:
         self._ex.replaced_body = bytes(body)
 
+    def get_raw_query(self) -> str:
+        query = self._ex.upstream_query
+        return (query if query is not None else self._ex.query).decode("latin-1")
+
     def get_header(self, name: str) -> str | None:
         lowered = name.lower().encode("latin-1")
         edits = self._ex.service_edits

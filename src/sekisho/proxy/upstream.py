@@ -157,6 +157,8 @@ class UpstreamConnection(asyncio.Protocol):
         if self._informational:
             self._informational = False
             return
+        if self._parser.get_status_code() == 101:
+            return  # the tunnel starts when the parser reports the upgrade
         ex = self.exchange
         if ex is not None:
             self._finish(ex, keep=self._parser.should_keep_alive())
