@@ -121,8 +121,10 @@ class Gateway:
 
 
 @asynccontextmanager
-async def running_gateway(tmp_path: Path, settings: ProxySettings | None = None) -> AsyncIterator[Gateway]:
-    plugins = PluginRegistry.load(PLUGINS)
+async def running_gateway(
+    tmp_path: Path, settings: ProxySettings | None = None, plugin_names: tuple[str, ...] = PLUGINS
+) -> AsyncIterator[Gateway]:
+    plugins = PluginRegistry.load(plugin_names)
     registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
     db = open_database("sqlite", registry=registry, node_id=str(uuid.uuid4()), sqlite_path=str(tmp_path / "gw.db"))
     await db.connect()

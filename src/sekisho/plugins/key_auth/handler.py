@@ -7,7 +7,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
@@ -144,9 +144,9 @@ async def _read_body(kong: PDK) -> dict[str, Any]:
 
 async def _hide_key(kong: PDK, conf: KeyAuthConf, name: str) -> None:
     kong.service.request.clear_header(name)
-    query = kong.request.get_query()
-    if name in query:
-        kong.service.request.set_query({k: v for k, v in query.items() if k != name})
+    pairs = parse_qsl(kong.service.request.get_raw_query(), keep_blank_values=True)
+    if any(key == name for key, _ in pairs):
+        kong.service.request.set_raw_query(urlencode([(k, v) for k, v in pairs if k != name]))
     if not conf.key_in_body:
         return
     args, err, mimetype = await kong.request.get_body()

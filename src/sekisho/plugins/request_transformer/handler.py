@@ -86,10 +86,19 @@ def _content_kind(content_type: str | None) -> str | None:
 
 
 def _decode_form(raw: bytes) -> Params:
+    return _decode_pairs(raw.decode("utf-8", "replace"))
+
+
+def _decode_pairs(text: str) -> Params:
     params: Params = {}
-    for name, value in parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True):
+    for name, value in parse_qsl(text, keep_blank_values=True):
         params[name] = append_value(params[name], value) if name in params else value
     return params
+
+
+def _upstream_query(kong: PDK) -> Params:
+    """The query as earlier plugins left it (key-auth may have hidden a key), not the client's."""
+    return _decode_pairs(kong.service.request.get_raw_query())
 
 
 class Handler(Plugin[RequestTransformerConf]):
@@ -119,9 +128,9 @@ class Handler(Plugin[RequestTransformerConf]):
         if conf.body:
             await _transform_body(kong, conf.body, env)
         if conf.querystring:
-            query: Params = dict(kong.request.get_query())
-            apply_operations(query, conf.querystring, env.render, has_content=True)
-            kong.service.request.set_query(_as_query(query))
+            query = _upstream_query(kong)
+            if apply_operations(query, conf.querystring, env.render, has_content=True):
+                kong.service.request.set_query(_as_query(query))
 
 
 async def _transform_method(kong: PDK, method: str) -> None:
@@ -133,7 +142,7 @@ async def _transform_method(kong: PDK, method: str) -> None:
     parameters = _decode_form(await kong.request.get_raw_body())
     if not parameters:
         return
-    query: Params = dict(kong.request.get_query())
+    query = _upstream_query(kong)
     for name, value in parameters.items():
         query[name] = value if name not in query else [*_as_list(query[name]), *_as_list(value)]
     kong.service.request.set_query(_as_query(query))
