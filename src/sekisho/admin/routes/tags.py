@@ -12,9 +12,10 @@ from starlette.responses import Response
 
 from sekisho.admin.context import AdminContext
 from sekisho.admin.endpoints import size_param
-from sekisho.admin.query import list_options, parse_tags
+from sekisho.admin.query import MAX_PAGE_SIZE, list_options, parse_tags
 from sekisho.admin.responses import kong_json
 from sekisho.errors import ErrorCode, StoreError
+from sekisho.store.base import Row
 
 __all__ = ["TagEndpoints"]
 
@@ -37,12 +38,25 @@ class TagEndpoints:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
 
+    async def _tagged(self, entity: str, tag: str | None) -> list[Row]:
+        """Every row of `entity`, or only those carrying `tag` (filtered by the store's tag index)."""
+        if tag is None:
+            return await self.ctx.db.all(entity)
+        rows: list[Row] = []
+        offset: str | None = None
+        while True:
+            page = await self.ctx.db.page(entity, size=MAX_PAGE_SIZE, offset=offset, tags=[tag])
+            rows.extend(page.data)
+            if page.offset is None:
+                return rows
+            offset = page.offset
+
     async def _rows(self, tag: str | None) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for schema in self.ctx.db.registry:
             if "tags" not in schema.fields:
                 continue
-            for row in await self.ctx.db.all(schema.name):
+            for row in await self._tagged(schema.name, tag):
                 for each in row.get("tags") or ():
                     if tag is None or each == tag:
                         rows.append({"entity_name": schema.name, "entity_id": row["id"], "tag": each})
