@@ -1,20 +1,27 @@
 """A small, deliberately misbehaving OpenID provider for relying-party tests.
 
 It serves discovery and JWKS on a real socket, signs tokens with real keys, and can be told to rotate keys,
-serve garbage, fail, or count how often it is asked — everything the adversarial tests need."""
+serve garbage, fail, or count how often it is asked — everything the adversarial tests need. It is also a
+small authorization server that approves every login at once (`/authorize` redirects straight back with a
+code), checks PKCE and client authentication at `/token`, and answers userinfo, introspection and
+revocation, so browser flows can be driven with a plain HTTP client."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import secrets
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 
@@ -28,6 +35,19 @@ class RogueProvider:
     jwks_requests: int = 0
     discovery_requests: int = 0
     discovery_extra: dict[str, Any] = field(default_factory=dict)
+    client_id: str = "client-1"
+    client_secret: str | None = None
+    subject: str = "user-1"
+    extra_id_claims: dict[str, Any] = field(default_factory=dict)
+    extra_access_claims: dict[str, Any] = field(default_factory=dict)
+    token_lifetime: int = 300
+    tamper_id_token: dict[str, Any] = field(default_factory=dict)
+    authorize_requests: list[dict[str, str]] = field(default_factory=list)
+    token_requests: list[dict[str, str]] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    codes: dict[str, dict[str, str]] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    issued_access_tokens: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -63,7 +83,111 @@ class RogueProvider:
         base.update(overrides)
         return {k: v for k, v in base.items() if v is not None}
 
+    def mint(self, nonce: str | None = None) -> dict[str, Any]:
+        """A token response like Cognito's: JWT access token without `aud`, ID token with `aud`."""
+        now = int(time.time())
+        access = self.sign(
+            {
+                "iss": self.issuer,
+                "sub": self.subject,
+                "client_id": self.client_id,
+                "token_use": "access",
+                "scope": "openid email",
+                "iat": now,
+                "exp": now + self.token_lifetime,
+                **self.extra_access_claims,
+            }
+        )
+        self.issued_access_tokens.add(access)
+        digest = hashlib.sha256(access.encode()).digest()
+        id_claims = {
+            "iss": self.issuer,
+            "sub": self.subject,
+            "aud": self.client_id,
+            "token_use": "id",
+            "email": f"{self.subject}@example.test",
+            "iat": now,
+            "exp": now + self.token_lifetime,
+            "at_hash": base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode(),
+            **({"nonce": nonce} if nonce else {}),
+            **self.extra_id_claims,
+            **self.tamper_id_token,
+        }
+        refresh = secrets.token_urlsafe(24)
+        self.refresh_tokens[refresh] = self.subject
+        return {
+            "access_token": access,
+            "id_token": self.sign(id_claims),
+            "refresh_token": refresh,
+            "token_type": "Bearer",
+            "expires_in": self.token_lifetime,
+        }
+
     def app(self) -> Starlette:
+        async def authorize(request: Request) -> Response:
+            params = dict(request.query_params)
+            self.authorize_requests.append(params)
+            code = secrets.token_urlsafe(16)
+            self.codes[code] = params
+            target = params["redirect_uri"]
+            joiner = "&" if "?" in target else "?"
+            return RedirectResponse(target + joiner + urlencode({"code": code, "state": params.get("state", "")}))
+
+        async def token(request: Request) -> Response:
+            form = {k: str(v) for k, v in (await request.form()).items()}
+            self.token_requests.append({**form, "authorization": request.headers.get("authorization", "")})
+            if self.client_secret is not None:
+                expected = "Basic " + base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+                if request.headers.get("authorization") != expected:
+                    return JSONResponse({"error": "invalid_client"}, status_code=401)
+            elif form.get("client_id") != self.client_id:
+                return JSONResponse({"error": "invalid_client"}, status_code=401)
+            if form.get("grant_type") == "refresh_token":
+                if form.get("refresh_token") not in self.refresh_tokens:
+                    return JSONResponse({"error": "invalid_grant"}, status_code=400)
+                body = self.mint()
+                del body["refresh_token"]  # like Cognito: no new refresh token on refresh
+                return JSONResponse(body)
+            params = self.codes.pop(form.get("code", ""), None)
+            if params is None or form.get("redirect_uri") != params.get("redirect_uri"):
+                return JSONResponse({"error": "invalid_grant"}, status_code=400)
+            challenge = params.get("code_challenge")
+            if challenge is not None:
+                verifier = form.get("code_verifier", "")
+                computed = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+                if computed != challenge:
+                    return JSONResponse({"error": "invalid_grant", "error_description": "pkce"}, status_code=400)
+            return JSONResponse(self.mint(params.get("nonce")))
+
+        async def userinfo(request: Request) -> Response:
+            token = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if token not in self.issued_access_tokens and not token.startswith("opaque-"):
+                return Response(status_code=401)
+            return JSONResponse(
+                {"sub": self.subject, "email": f"{self.subject}@example.test", "email_verified": "true"}
+            )
+
+        async def introspect(request: Request) -> Response:
+            form = await request.form()
+            token = str(form.get("token", ""))
+            if token in self.revoked or not token.startswith("opaque-"):
+                return JSONResponse({"active": False})
+            now = int(time.time())
+            return JSONResponse(
+                {
+                    "active": True,
+                    "sub": self.subject,
+                    "scope": "openid email",
+                    "exp": now + 60,
+                    "client_id": self.client_id,
+                }
+            )
+
+        async def revoke(request: Request) -> Response:
+            form = await request.form()
+            self.revoked.append(str(form.get("token", "")))
+            return Response(status_code=200)
+
         async def discovery(_: Request) -> Response:
             self.discovery_requests += 1
             if self.discovery_mode == "error":
@@ -75,6 +199,9 @@ class RogueProvider:
                     "issuer": self.issuer,
                     "authorization_endpoint": self.issuer + "/authorize",
                     "token_endpoint": self.issuer + "/token",
+                    "userinfo_endpoint": self.issuer + "/userinfo",
+                    "introspection_endpoint": self.issuer + "/introspect",
+                    "revocation_endpoint": self.issuer + "/revoke",
                     "jwks_uri": self.issuer + "/jwks",
                     "id_token_signing_alg_values_supported": ["RS256"],
                     **self.discovery_extra,
@@ -94,5 +221,10 @@ class RogueProvider:
             routes=[
                 Route("/op/.well-known/openid-configuration", discovery),
                 Route("/op/jwks", jwks),
+                Route("/op/authorize", authorize),
+                Route("/op/token", token, methods=["POST"]),
+                Route("/op/userinfo", userinfo),
+                Route("/op/introspect", introspect, methods=["POST"]),
+                Route("/op/revoke", revoke, methods=["POST"]),
             ]
         )

@@ -60,3 +60,10 @@ class Handler(Plugin[Prepared]):
 
     async def access(self, kong: PDK, conf: Prepared) -> None:
         await AccessFlow(kong, conf).run()
+
+    async def close(self) -> None:
+        """Release outbound connections (provider HTTP clients, Redis) when the worker stops."""
+        await self._pool.close()
+        for client in self._redis.values():
+            await client.aclose()
+        self._redis.clear()
