@@ -226,3 +226,17 @@ async def test_certificate_addressed_by_sni(admin: Admin) -> None:
     assert (await admin.client.get("/snis/new.test/certificate")).json()["id"] == res.json()["id"]
     assert (await admin.client.delete("/certificates/one.test")).status_code == 204
     assert (await admin.client.get(f"/certificates/{created['id']}")).status_code == 404
+
+
+async def test_plugin_scoped_by_endpoint_keys_and_merged_patch(admin: Admin) -> None:
+    consumer = (await admin.client.post("/consumers", json={"username": "alice"})).json()
+    await admin.client.post("/services", json={"name": "s1", "host": "a.test"})
+    form = {"name": "rate-limiting", "consumer.username": "alice", "service.name": "s1", "config.minute": "3"}
+    res = await admin.client.post("/plugins", data=form)
+    assert res.status_code == 201, res.text
+    plugin = res.json()
+    assert plugin["consumer"] == {"id": consumer["id"]} and plugin["service"]["id"]
+    res = await admin.client.patch(f"/plugins/{plugin['id']}", json={"config": {"hour": 60}})
+    assert res.json()["config"] == {"minute": 3, "hour": 60, "policy": "local"}
+    res = await admin.client.patch(f"/plugins/{plugin['id']}", json={"enabled": False})
+    assert res.json()["enabled"] is False and res.json()["config"]["hour"] == 60
