@@ -1,0 +1,110 @@
+"""Pure helpers of the hot path: error rendering, real IP, header edits, balancer, worker cache."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+
+import pytest
+
+from sekisho.pdk.cache import WorkerCache
+from sekisho.proxy.errors import negotiate, render_error
+from sekisho.proxy.forwarded import TrustedIps, real_client_ip
+from sekisho.proxy.headers import HeaderEdits
+from sekisho.runtime.balancer import Balancer, Target, TargetHealth
+
+
+@pytest.mark.parametrize(
+    ("accept", "default", "expected"),
+    [
+        ("application/json", "text/plain", "application/json"),
+        ("text/html,application/xhtml+xml;q=0.9", "text/plain", "text/html"),
+        ("application/xml; charset=utf-8", "text/plain", "application/xml"),
+        ("*/*", "text/plain", "text/plain"),
+        (None, "text/html", "text/html"),
+        ("image/png", "application/json", "application/json"),
+    ],
+)
+def test_negotiate_follows_accept_then_the_default(accept: str | None, default: str, expected: str) -> None:
+    assert negotiate(accept, default) == expected
+
+
+def test_rendered_errors_escape_markup() -> None:
+    body, content_type = render_error(400, "<script>", "text/html", "text/plain")
+    assert b"&lt;script&gt;" in body
+    assert content_type.startswith(b"text/html")
+
+
+def test_real_ip_only_from_trusted_peers() -> None:
+    trusted = TrustedIps(["10.0.0.0/8"])
+    assert real_client_ip("192.0.2.1", "1.1.1.1", trusted, False) == "192.0.2.1"
+    assert real_client_ip("10.0.0.1", "1.1.1.1, 2.2.2.2", trusted, False) == "2.2.2.2"
+    assert real_client_ip("10.0.0.1", "1.1.1.1, 10.9.9.9", trusted, True) == "1.1.1.1"
+    assert real_client_ip("10.0.0.1", "not-an-ip", trusted, False) == "10.0.0.1"
+    assert not TrustedIps([]).is_trusted("127.0.0.1")
+    assert TrustedIps(["0.0.0.0/0", "::/0"]).is_trusted("203.0.113.9")
+
+
+def test_header_edits_set_add_clear_over_raw_headers() -> None:
+    base = [(b"Keep", b"1"), (b"X-Multi", b"a"), (b"Drop", b"x")]
+    edits = HeaderEdits()
+    edits.add("x-multi", "b", base)
+    edits.clear("drop")
+    edits.set("New", 5)
+    assert list(edits.apply(base)) == [(b"Keep", b"1"), (b"x-multi", b"a"), (b"x-multi", b"b"), (b"New", b"5")]
+    with pytest.raises(ValueError):
+        edits.set("Bad", "a\r\nInjected: 1")
+
+
+def _targets(*weights: int) -> list[Target]:
+    return [Target("10.0.0.%d" % i, 80, w, TargetHealth()) for i, w in enumerate(weights, start=1)]
+
+
+def test_round_robin_is_smooth_and_weighted() -> None:
+    balancer = Balancer({"name": "u", "algorithm": "round-robin"}, _targets(5, 1, 1))
+    picks = [balancer.select(None, None) for _ in range(7)]
+    assert collections.Counter(t.host for t in picks if t) == {"10.0.0.1": 5, "10.0.0.2": 1, "10.0.0.3": 1}
+    assert picks[0] is not None and picks[1] is not None and picks[0].host == "10.0.0.1"
+    assert picks[1].host == "10.0.0.1" or picks[2] is not None  # smooth: no five-in-a-row burst required
+
+
+def test_retries_avoid_tried_targets_and_unhealthy_ones() -> None:
+    targets = _targets(1, 1, 1)
+    balancer = Balancer({"name": "u"}, targets)
+    targets[0].health.healthy = False
+    tried = [targets[1]]
+    assert balancer.select(None, tried) is targets[2]
+    targets[1].health.healthy = targets[2].health.healthy = False
+    assert balancer.select(None, None) is None
+
+
+def test_threshold_takes_the_whole_upstream_down() -> None:
+    targets = _targets(1, 1, 1, 1)
+    balancer = Balancer({"name": "u", "healthchecks": {"threshold": 60}}, targets)
+    targets[0].health.healthy = targets[1].health.healthy = False
+    assert balancer.select(None, None) is None
+
+
+def test_consistent_hashing_maps_keys_stably() -> None:
+    balancer = Balancer({"name": "u", "algorithm": "consistent-hashing", "slots": 1000}, _targets(1, 1, 1))
+    first = {key: balancer.select(key, None) for key in ("a", "b", "c", "d", "e")}
+    again = {key: balancer.select(key, None) for key in ("a", "b", "c", "d", "e")}
+    assert first == again
+
+
+async def test_worker_cache_coalesces_loads_and_caches_misses() -> None:
+    cache = WorkerCache()
+    calls = 0
+
+    async def load() -> None:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+
+    results = await asyncio.gather(*(cache.get(("creds", "k"), load) for _ in range(5)))
+    assert results == [None] * 5
+    await cache.get(("creds", "k"), load)
+    assert calls == 1
+    cache.invalidate_entity("creds")
+    await cache.get(("creds", "k"), load)
+    assert calls == 2
