@@ -20,7 +20,7 @@ import signal
 import socket
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -42,7 +42,7 @@ from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
 from sekisho.node.reload import Reloader
 from sekisho.node.sockets import BoundListener, ListenError, bind_all, bind_listener
-from sekisho.store.base import ChangeEvent
+from sekisho.store.base import ChangeEvent, Row
 
 __all__ = ["QUIT_TIMEOUT", "STOP_TIMEOUT", "run_node"]
 
@@ -165,7 +165,9 @@ async def _run_single(config: NodeConfig) -> int:
 
         parts.db.subscribe(on_change)
         if common.of("admin_listen"):
-            app = build_admin_app(parts)
+            from sekisho.admin.health import RuntimeHealth
+
+            app = build_admin_app(parts, health=RuntimeHealth(proxy.runtime), server_counters=_counters_of(proxy))
             admin_servers = await serve_admin(
                 app, common.of("admin_listen"), config=config, prepared=common.prepared, access_log=common.admin_log
             )
@@ -186,6 +188,14 @@ async def _run_single(config: NodeConfig) -> int:
             listener.sock.close()
         await parts.db.close()
         log.log(25, "sekisho stopped")
+
+
+def _counters_of(proxy: ProxyHandle) -> Callable[[], Mapping[str, int]]:
+    def counters() -> Mapping[str, int]:
+        server = proxy.server
+        return {"connections_active": len(server.connections) if server is not None else 0}
+
+    return counters
 
 
 async def _poll_versions(parts: NodeParts, reloader: Reloader) -> None:
@@ -247,7 +257,7 @@ class _Supervisor:
                 return 1
             common.parts.db.subscribe(self._on_change)
             if common.of("admin_listen"):
-                app = build_admin_app(common.parts)
+                app = build_admin_app(common.parts, health=self._health())
                 admin_servers = await serve_admin(
                     app,
                     common.of("admin_listen"),
@@ -367,6 +377,41 @@ class _Supervisor:
                 await self.acked.wait_for(lambda: all(w.acked >= seq for w in live if w.ready.is_set()))
         except TimeoutError:
             log.warning("workers did not confirm configuration change #%d within %.0f s", seq, PROPAGATION_WAIT)
+
+    def _health(self) -> Any:
+        """Admin health endpoints: states set through the Admin API are pushed to every worker."""
+        from sekisho.admin.health import RuntimeHealth
+        from sekisho.runtime import Runtime
+
+        assert self.common is not None
+        local = RuntimeHealth(Runtime(self.common.parts.plugins))
+        supervisor = self
+
+        class BroadcastHealth:
+            async def target_health(self, upstream: Row, targets: list[Row]) -> Mapping[str, str]:
+                return await local.target_health(upstream, targets)
+
+            async def balancer_health(self, upstream: Row, targets: list[Row]) -> str:
+                return await local.balancer_health(upstream, targets)
+
+            async def set_target_health(self, upstream: Row, target: Row, address: str | None, healthy: bool) -> None:
+                await local.set_target_health(upstream, target, address, healthy)
+                await supervisor._broadcast(
+                    {
+                        "op": "health",
+                        "upstream": str(upstream["id"]),
+                        "target": str(target["target"]),
+                        "healthy": healthy,
+                    }
+                )
+
+        return BroadcastHealth()
+
+    async def _broadcast(self, message: dict[str, Any]) -> None:
+        for worker in self.workers:
+            if worker.channel is not None and worker.process is not None and worker.process.returncode is None:
+                with contextlib.suppress(ConnectionError, OSError):
+                    await worker.channel.send(message)
 
     async def _stop_workers(self, drain_seconds: float) -> None:
         for worker in self.workers:

@@ -119,6 +119,10 @@ async def _control_loop(
             if isinstance(message.get("entity"), str):
                 proxy.invalidate(message["entity"])
             await reloader.request_and_wait(30.0)
+        elif op == "health":
+            proxy.runtime.health(str(message.get("upstream")), str(message.get("target"))).reset(
+                bool(message.get("healthy"))
+            )
         elif op == "stop":
             if not stop.done():
                 stop.set_result(float(message.get("timeout") or 5.0))

@@ -150,3 +150,55 @@ async def test_a_killed_worker_is_restarted(tmp_path: Path, nodes: list[Node], e
     assert len(re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())) == 3
     await _create_quickstart(node.admin, echo_url)
     assert await _all_fresh_connections_answer(node.proxy, "/mock", 20) == [200] * 20
+
+
+async def _balanced_setup(admin: str, echo_url: str) -> None:
+    target = echo_url.removeprefix("http://")
+    async with httpx.AsyncClient(base_url=admin) as client:
+        assert (await client.post("/upstreams", data={"name": "pool"})).status_code == 201
+        created = await client.post("/upstreams/pool/targets", data={"target": target})
+        assert created.status_code == 201, created.text
+        service = await client.post("/services", data={"name": "balanced", "host": "pool", "path": "/p"})
+        assert service.status_code == 201, service.text
+        route = await client.post("/services/balanced/routes", data={"paths[]": "/lb"})
+        assert route.status_code == 201, route.text
+
+
+async def test_target_health_set_through_the_admin_api_reaches_every_worker(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    node = await start_node(tmp_path, workers=2)
+    nodes.append(node)
+    await _balanced_setup(node.admin, echo_url)
+    assert await _all_fresh_connections_answer(node.proxy, "/lb", 10) == [200] * 10
+    target = echo_url.removeprefix("http://")
+    async with httpx.AsyncClient(base_url=node.admin) as client:
+        marked = await client.post(f"/upstreams/pool/targets/{target}/unhealthy")
+        assert marked.status_code == 204, marked.text
+        health = (await client.get("/upstreams/pool/health")).json()
+        assert health["data"][0]["health"] == "UNHEALTHY"
+    # The control message is sent before the Admin API answers; give the workers a moment to apply it.
+    statuses: list[int] = []
+    for _ in range(100):
+        statuses = await _all_fresh_connections_answer(node.proxy, "/lb", 10)
+        if statuses == [503] * 10:
+            break
+    assert statuses == [503] * 10
+
+
+async def test_single_process_health_endpoints_use_the_proxy_runtime(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    await _balanced_setup(node.admin, echo_url)
+    target = echo_url.removeprefix("http://")
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(node.proxy + "/lb")).status_code == 200
+        marked = await client.post(f"{node.admin}/upstreams/pool/targets/{target}/unhealthy")
+        assert marked.status_code == 204, marked.text
+        failed = await client.get(node.proxy + "/lb")
+        assert failed.status_code == 503
+        assert failed.json() == {"message": "failure to get a peer from the ring-balancer"}
+        status = (await client.get(node.admin + "/status")).json()
+        assert status["database"]["reachable"] is True
