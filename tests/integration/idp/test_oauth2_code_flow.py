@@ -164,3 +164,32 @@ def test_refresh_userinfo_and_revoke(idp: IdpThread, seeded: Seeded, http: httpx
         f"{seeded.domain_url}/oauth2/revoke", data={"token": body["access_token"], "client_id": seeded.client_id}
     )
     assert unsupported.json()["error"] == "unsupported_token_type"
+
+
+def test_lifetimes_and_read_permissions_shape_the_tokens(idp: IdpThread, cognito: Any) -> None:
+    seeded = seed_pool(
+        idp,
+        cognito,
+        AccessTokenValidity=30,
+        IdTokenValidity=2,
+        TokenValidityUnits={"AccessToken": "minutes", "IdToken": "hours"},
+        ReadAttributes=["email", "email_verified"],
+    )
+    with httpx.Client(follow_redirects=False) as http:
+        code = query_of(login_for_code(http, seeded, scope="openid email profile").headers["location"])["code"]
+        body = exchange_code(http, seeded, code, None).json()
+    assert body["expires_in"] == 1800
+    access = jwt.decode(body["access_token"], options={"verify_signature": False})
+    identity = jwt.decode(body["id_token"], options={"verify_signature": False})
+    assert access["exp"] - access["iat"] == 1800
+    assert identity["exp"] - identity["iat"] == 7200
+    assert identity["email"] == seeded.username
+    assert "given_name" not in identity and "family_name" not in identity
+
+
+def test_email_scope_without_read_on_email_verified_is_invalid_grant(idp: IdpThread, cognito: Any) -> None:
+    seeded = seed_pool(idp, cognito, ReadAttributes=["email", "given_name"])
+    with httpx.Client(follow_redirects=False) as http:
+        code = query_of(login_for_code(http, seeded, scope="openid email").headers["location"])["code"]
+        response = exchange_code(http, seeded, code, None)
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
