@@ -25,8 +25,10 @@ class ConfigEndpoints:
         self._loading = asyncio.Lock()
 
     def _declarative(self) -> DeclarativeConfig:
-        if self.ctx.db.strategy != "off" or self.ctx.declarative is None:
+        if self.ctx.db.strategy != "off":
             raise AdminHTTPError(400, _ONLY_DBLESS)
+        if self.ctx.declarative is None:
+            raise RuntimeError("DB-less node without a declarative configuration service")
         return self.ctx.declarative
 
     async def get(self, request: Request) -> Response:
