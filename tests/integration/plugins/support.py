@@ -4,7 +4,7 @@ the Admin API over the same store, and an echo upstream that answers with what i
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from sekisho.admin import AdminContext, build_admin_app
 from sekisho.entities import EntityRegistry
+from sekisho.plugins.base import Plugin
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.proxy.server import ProxyServer
 from sekisho.proxy.settings import ListenSpec, ProxySettings
@@ -122,9 +123,14 @@ class Gateway:
 
 @asynccontextmanager
 async def running_gateway(
-    tmp_path: Path, settings: ProxySettings | None = None, plugin_names: tuple[str, ...] = PLUGINS
+    tmp_path: Path,
+    settings: ProxySettings | None = None,
+    plugin_names: tuple[str, ...] = PLUGINS,
+    extra_plugins: Iterable[type[Plugin[Any]]] = (),
 ) -> AsyncIterator[Gateway]:
-    plugins = PluginRegistry.load(plugin_names)
+    loaded = PluginRegistry.load(plugin_names)
+    classes = [cls for name in loaded.names() if (cls := loaded.get(name)) is not None]
+    plugins = PluginRegistry([*classes, *extra_plugins])
     registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
     db = open_database("sqlite", registry=registry, node_id=str(uuid.uuid4()), sqlite_path=str(tmp_path / "gw.db"))
     await db.connect()

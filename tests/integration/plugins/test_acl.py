@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from tests.integration.plugins.support import Gateway
+from sekisho.pdk import PDK
+from sekisho.plugins.base import Plugin
+from sekisho.schema import Record
+from tests.integration.plugins.support import Gateway, running_gateway
 
 
 async def _setup(gw: Gateway, acl: dict[str, Any]) -> dict[str, Any]:
@@ -56,3 +61,46 @@ async def test_without_authentication_acl_answers_401(gw: Gateway) -> None:
     await gw.plugin("acl", {"allow": ["users"]}, route={"id": route["id"]})
     response = await gw.client.get("/open")
     assert response.status_code == 401 and response.json() == {"message": "Unauthorized"}
+
+
+class GroupsFromHeader(Plugin[Mapping[str, Any]]):
+    """Stands in for an authentication plugin that maps token claims to groups (like openid-connect)."""
+
+    NAME = "test-groups"
+    PRIORITY = 1000
+    CONFIG = Record({})
+
+    async def access(self, kong: PDK, conf: Mapping[str, Any]) -> None:
+        groups = kong.request.get_header("x-test-groups")
+        if groups is not None:
+            kong.ctx.shared["authenticated_groups"] = groups.split(",")
+
+
+async def test_authenticated_groups_without_a_consumer(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, extra_plugins=[GroupsFromHeader]) as gw:
+        route = await gw.route("/groups")
+        await gw.plugin("test-groups", route={"id": route["id"]})
+        await gw.plugin("acl", {"allow": ["admins"]}, route={"id": route["id"]})
+        echoed = gw.echoed(await gw.client.get("/groups", headers={"X-Test-Groups": "staff,admins"}))
+        assert echoed.header("x-authenticated-groups") == "staff, admins"
+        assert echoed.header("x-consumer-groups") is None
+        refused = await gw.client.get("/groups", headers={"X-Test-Groups": "staff"})
+        assert refused.status_code == 403
+        assert (await gw.client.get("/groups")).status_code == 401
+
+
+async def test_consumer_groups_win_unless_always_use_authenticated_groups(tmp_path: Path) -> None:
+    async with running_gateway(tmp_path, extra_plugins=[GroupsFromHeader]) as gw:
+        for path, always in (("/consumer-first", False), ("/token-first", True)):
+            route = await gw.route(path)
+            await gw.plugin("key-auth", route={"id": route["id"]})
+            await gw.plugin("test-groups", route={"id": route["id"]})
+            config = {"allow": ["admins"], "always_use_authenticated_groups": always}
+            await gw.plugin("acl", config, route={"id": route["id"]})
+        user = await gw.consumer("user")
+        await gw.add("keyauth_credentials", {"consumer": {"id": user["id"]}, "key": "user-key"})
+        await gw.add("acls", {"consumer": {"id": user["id"]}, "group": "users"})
+        headers = {"apikey": "user-key", "X-Test-Groups": "admins"}
+        assert (await gw.client.get("/consumer-first", headers=headers)).status_code == 403
+        echoed = gw.echoed(await gw.client.get("/token-first", headers=headers))
+        assert echoed.header("x-authenticated-groups") == "admins"
