@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sekisho.pdk import EntityReader
 from sekisho.pdk.cache import WorkerCache
+from sekisho.pdk.worker import WorkerNode, WorkerPDK
 from sekisho.plugins.base import Plugin
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.runtime.balancer import TargetHealth
@@ -148,18 +149,19 @@ class Runtime:
                 return
 
     # -- plugins ----------------------------------------------------------------------------------------------
-    async def init_worker(self, make_pdk: Callable[[str], Any] | None = None) -> None:
-        """Run each plugin's `init_worker` once (errors are logged; the worker keeps going)."""
+    async def init_worker(self, node: WorkerNode | None = None) -> None:
+        """Run each plugin's `init_worker` once with a request-less `kong` (errors are logged; the worker
+        keeps going). Pass the node (`WorkerNode(node_id, hostname, cluster_secret)`) so
+        `kong.node.derive_secret` agrees with the proxy."""
         if self._worker_started:
             return
         self._worker_started = True
         for name, plugin in self.instances.items():
-            if not type(plugin).implements("init_worker") and type(plugin).init_worker is Plugin.init_worker:
+            if type(plugin).init_worker is Plugin.init_worker:
                 continue
+            kong = WorkerPDK(name, self.cache, self.entity_reader, node)
             try:
-                result = plugin.init_worker(make_pdk(name) if make_pdk is not None else None)  # type: ignore[arg-type]
-                if isinstance(result, Awaitable):
-                    await result
+                await plugin.init_worker(kong)  # type: ignore[arg-type]
             except Exception:
                 logger.exception("plugin %s: init_worker failed", name)
 
