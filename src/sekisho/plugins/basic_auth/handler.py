@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 import re
@@ -17,7 +18,7 @@ from typing import Any
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
 from sekisho.plugins.basic_auth.daos import BASICAUTH_CREDENTIALS
-from sekisho.plugins.basic_auth.passwords import verify_password
+from sekisho.plugins.basic_auth.passwords import hash_password, verify_password
 from sekisho.plugins.basic_auth.schema import CONFIG
 
 __all__ = ["BasicAuthConf", "Handler", "parse_basic_authorization"]
@@ -27,6 +28,12 @@ ERR_INVALID_AUTH_CRED = "Invalid authentication credentials"
 
 _BASIC = re.compile(r"\s*[Bb]asic\s*(.+)")
 _VERIFIED_CACHE_SIZE = 10_000
+
+
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash no password anyone can send matches (made on first use, not at import)."""
+    return hash_password(secrets.token_urlsafe(24))
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +137,11 @@ class Handler(Plugin[BasicAuthConf]):
             if given is None:
                 return ERR_INVALID_AUTH_CRED
             credential = await _load_credential(kong, given[0])
-        if credential is None or given is None:
+        if given is None:
+            return ERR_INVALID_AUTH_CRED
+        if credential is None:
+            # Spend the same time as a wrong password, so response times do not reveal which usernames exist.
+            await self._verified.verify(_decoy_hash(), given[1])
             return ERR_INVALID_AUTH_CRED
         stored = credential.get("password")
         if not isinstance(stored, str) or not await self._verified.verify(stored, given[1]):
