@@ -114,6 +114,9 @@ def check_auth_conf(plugins: PluginRegistry, auth: str | None, auth_conf_text: s
         conf = json.loads(auth_conf_text)
     except ValueError:
         return  # the field validator reports it
-    _, errors = record.process(conf, None)
+    if not isinstance(conf, dict):
+        return
+    # empty arrays/objects mean "unset" in the portal (the seed's `"login_tokens": {}`)
+    _, errors = record.process({k: v for k, v in conf.items() if v not in (None, [], {})}, None)
     if errors:
         raise SchemaViolation({"config": {"portal_auth_conf": errors}})

@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.idp.harness import IdpThread, cognito_client, idp_thread
+
+
+@pytest.fixture
+def idp(tmp_path: Path) -> Iterator[IdpThread]:
+    with idp_thread(tmp_path / "idp") as running:
+        yield running
+
+
+@pytest.fixture
+def cognito(idp: IdpThread) -> Any:
+    return cognito_client(idp.url)
