@@ -129,9 +129,36 @@ def render_markdown(report: RunReport) -> str:
     if failures:
         lines += ["", "Failures:", *failures]
     router = report.extras.get("router_bench")
-    if router is not None:
-        lines += ["", "Router micro-benchmark (`bench/router_bench.py --json`):", "", "```", json.dumps(router), "```"]
+    if isinstance(router, dict):
+        lines += ["", "Router micro-benchmark (`bench/router_bench.py --json`, in-process, no network):", ""]
+        lines += _nested_table(router)
     return "\n".join(lines) + "\n"
+
+
+def _nested_table(document: dict[str, Any]) -> list[str]:
+    """A table with one row per dict-valued entry (columns: the union of their keys), other entries below."""
+    rows = {name: value for name, value in document.items() if isinstance(value, dict)}
+    scalars = {name: value for name, value in document.items() if not isinstance(value, dict)}
+    lines: list[str] = []
+    if rows:
+        columns = list(dict.fromkeys(key for row in rows.values() for key in row))
+        lines.append("| | " + " | ".join(columns) + " |")
+        lines.append("|---|" + "---:|" * len(columns))
+        for name, row in rows.items():
+            lines.append(f"| {name} | " + " | ".join(_cell(row.get(column)) for column in columns) + " |")
+    if scalars:
+        lines += ["", ", ".join(f"{name}: {_cell(value)}" for name, value in scalars.items())]
+    return lines
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value).lower()
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return json.dumps(value) if isinstance(value, list | dict) else str(value)
 
 
 def render_json(report: RunReport) -> str:
