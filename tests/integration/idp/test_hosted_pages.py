@@ -135,6 +135,9 @@ def test_sign_up_page_validates_like_cognito(seeded: Seeded, http: httpx.Client)
     page = http.get(url, params=page_params(seeded))
     assert 'name="requiredAttributes[given_name]"' in page.text
     assert 'name="requiredAttributes[family_name]"' in page.text
+    assert "At least 8 characters with an uppercase letter, a lowercase letter, a number and a symbol." in page.text
+    forged = http.post(f"{url}?{httpx.QueryParams(page_params(seeded))}", data={"username": "f@example.com"})
+    assert forged.status_code == 400 and "Your session expired" in forged.text
     weak = submit(
         http,
         url,

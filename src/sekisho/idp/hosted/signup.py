@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,8 +31,29 @@ _LABELS = {
 }
 
 
+_FIRST = ("email", "name", "given_name", "family_name")
+
+
+def password_hint(policy: dict[str, Any]) -> str:
+    needs = [
+        label
+        for key, label in (
+            ("RequireUppercase", "an uppercase letter"),
+            ("RequireLowercase", "a lowercase letter"),
+            ("RequireNumbers", "a number"),
+            ("RequireSymbols", "a symbol"),
+        )
+        if policy.get(key)
+    ]
+    hint = f"At least {policy.get('MinimumLength', 8)} characters"
+    if needs:
+        hint += " with " + (", ".join(needs[:-1]) + " and " + needs[-1] if len(needs) > 1 else needs[0])
+    return hint + "."
+
+
 def _fields(state: PageState) -> list[dict[str, str]]:
     names = [n for n in required_attributes(state.ctx.pool) if n != "sub"]
+    names.sort(key=lambda n: (_FIRST.index(n) if n in _FIRST else len(_FIRST), n))
     if uses_email_as_username(state.ctx.pool):
         names = [n for n in names if n != "email"]
     return [
@@ -44,6 +66,10 @@ def _fields(state: PageState) -> list[dict[str, str]]:
     ]
 
 
+def _hint(state: PageState) -> str:
+    return password_hint(state.ctx.pool["Policies"]["PasswordPolicy"])
+
+
 async def signup(svc: Services, request: Request) -> Response:
     state = await begin(svc, request)
     if isinstance(state, Response):
@@ -51,28 +77,25 @@ async def signup(svc: Services, request: Request) -> Response:
     if (state.ctx.pool.get("AdminCreateUserConfig") or {}).get("AllowAdminCreateUserOnly"):
         return show(state, "login.html", 403, username="", error="Sign-up is not permitted for this user pool.")
     fields = _fields(state)
+
+    def page(status: int = 200, **context: Any) -> Response:
+        defaults = {"fields": fields, "values": {}, "username": "", "hint": _hint(state)}
+        return show(state, "signup.html", status, **(defaults | context))
+
     if request.method == "GET":
-        return show(state, "signup.html", fields=fields, values={}, username="")
+        return page()
     try:
         form = await read_form(request)
     except FormTooLarge:
-        return show(state, "signup.html", 413, fields=fields, values={}, username="", error="Request too large.")
+        return page(413, error="The request was too large.")
     if not form:
-        return show(
-            state,
-            "signup.html",
-            400,
-            fields=fields,
-            values={},
-            username="",
-            error="Your session expired. Please try again.",
-        )
+        return page(400, error="Your session expired. Please try again.")
     username = form.get("username", "").strip()
     values = {f["name"]: form.get(f"requiredAttributes[{f['name']}]", "").strip() for f in fields}
     try:
         await _create(state, username, form.get("password", ""), values)
     except CognitoError as exc:
-        return show(state, "signup.html", 400, fields=fields, values=values, username=username, error=exc.message)
+        return page(400, values=values, username=username, error=exc.message)
     return redirect(state.link("/confirm", username=username))
 
 
