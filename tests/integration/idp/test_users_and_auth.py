@@ -314,3 +314,20 @@ def test_pool_with_usernames_and_secret_client(cognito: Any) -> None:
         ClientId=client["ClientId"], Username="dora", Password=PASSWORD, UserAttributes=attrs, SecretHash=secret_hash
     )
     assert cognito.admin_get_user(UserPoolId=pool_id, Username="dora")["Username"] == "dora"
+    cognito.admin_confirm_sign_up(UserPoolId=pool_id, Username="dora")
+    flow = {"ClientId": client["ClientId"], "AuthFlow": "USER_PASSWORD_AUTH"}
+    for password in (PASSWORD, "Wrong-Passw0rd!"):
+        # Without the right secret hash the answer is the same whatever the password: no password oracle.
+        wrong_hash = {"USERNAME": "dora", "PASSWORD": password, "SECRET_HASH": "AAAA"}
+        assert error_of(cognito.initiate_auth, AuthParameters=wrong_hash, **flow) == (
+            "NotAuthorizedException",
+            f"Unable to verify secret hash for client {client['ClientId']}",
+        )
+    good = {"USERNAME": "dora", "PASSWORD": PASSWORD, "SECRET_HASH": secret_hash}
+    tokens = cognito.initiate_auth(AuthParameters=good, **flow)["AuthenticationResult"]
+    refreshed = cognito.initiate_auth(
+        ClientId=client["ClientId"],
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], "SECRET_HASH": secret_hash, "USERNAME": "dora"},
+    )
+    assert "AccessToken" in refreshed["AuthenticationResult"]

@@ -31,8 +31,11 @@ async def password_sign_in(svc: Services, pool: Pool, client: Client, params: di
         raise CognitoError.invalid_parameter("Missing required parameter USERNAME")
     if not isinstance(password, str) or not password:
         raise CognitoError.invalid_parameter("Missing required parameter PASSWORD")
+    if client.get("ClientSecret"):
+        # The secret is checked before the password, so callers without it learn nothing about passwords.
+        known = await svc.repo.user(pool, username)
+        check_secret_hash(client, username, params.get("SECRET_HASH"), *([known["Username"]] if known else []))
     user = await authenticate(svc, pool, client, username, password)
-    check_secret_hash(client, username, params.get("SECRET_HASH"), user["Username"])
     if user["UserStatus"] == "FORCE_CHANGE_PASSWORD":
         return await _new_password_challenge(svc, pool, client, user)
     return await api_tokens(svc, pool, client, user)
@@ -57,7 +60,9 @@ async def refresh_sign_in(svc: Services, pool: Pool, client: Client, params: dic
     if not user.get("Enabled", True):
         raise CognitoError.not_authorized("User is disabled.")
     if client.get("ClientSecret"):
-        check_secret_hash(client, user["Username"], params.get("SECRET_HASH"), *params.get("USERNAME", "").split())
+        check_secret_hash(
+            client, user["Username"], params.get("SECRET_HASH"), *str(params.get("USERNAME") or "").split()
+        )
     request = TokenRequest(
         pool,
         client,
