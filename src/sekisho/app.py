@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sekisho import KONG_COMPAT_VERSION, __version__
+from sekisho import KONG_COMPAT_VERSION
 from sekisho.config import NodeConfig
 from sekisho.entities import EntityRegistry
 from sekisho.errors import ConfigError
@@ -28,17 +28,20 @@ from sekisho.plugins import registry as plugin_registry
 from sekisho.proxy.server import ProxyServer
 from sekisho.proxy.settings import ProxySettings
 from sekisho.runtime.runtime import Runtime
-from sekisho.store.base import ChangeEvent, Database, Row
-from sekisho.utils.tls import server_ssl_context
+from sekisho.store.base import Database, Row
 
 __all__ = [
     "NodeParts",
     "ProxyHandle",
+    "build_admin_app",
     "build_parts",
     "load_startup_declarative",
     "proxy_settings",
     "serve_admin",
+    "serve_asgi",
+    "serve_status",
     "start_proxy",
+    "stop_admin",
 ]
 
 log = logging.getLogger("sekisho.node")
@@ -201,12 +204,6 @@ async def start_proxy(
 
 
 # -- Admin API ------------------------------------------------------------------------------------------
-def admin_ssl(config: NodeConfig, prepared: PreparedPrefix) -> ssl.SSLContext:
-    cert = config.admin_ssl_cert or str(prepared.default_cert)
-    key = config.admin_ssl_cert_key or str(prepared.default_key)
-    return server_ssl_context(cert, key)
-
-
 def build_admin_app(
     parts: NodeParts,
     *,
@@ -293,7 +290,34 @@ async def serve_admin(
     prepared: PreparedPrefix,
     access_log: AccessLog | None,
 ) -> list[Any]:
-    """Serve the Admin API with uvicorn on already bound sockets: one server per TLS setting."""
+    """Serve the Admin API with uvicorn on already bound sockets."""
+    cert = config.admin_ssl_cert or str(prepared.default_cert)
+    key = config.admin_ssl_cert_key or str(prepared.default_key)
+    return await serve_asgi(app, listeners, cert=cert, key=key, access_log=access_log)
+
+
+async def serve_status(
+    parts: NodeParts,
+    listeners: Sequence[BoundListener],
+    *,
+    counters: Callable[[], Mapping[str, int]] | None = None,
+) -> list[Any]:
+    """The Status API on `status_listen` (nothing when it is `off`)."""
+    if not listeners:
+        return []
+    from sekisho.node.status import build_status_app
+
+    config = parts.config
+    cert = config.status_ssl_cert or str(parts.prepared.default_cert)
+    key = config.status_ssl_cert_key or str(parts.prepared.default_key)
+    access_log = AccessLog.open(config, config.status_access_log)
+    return await serve_asgi(build_status_app(parts.db, counters), listeners, cert=cert, key=key, access_log=access_log)
+
+
+async def serve_asgi(
+    app: Any, listeners: Sequence[BoundListener], *, cert: str, key: str, access_log: AccessLog | None
+) -> list[Any]:
+    """Serve an ASGI app with uvicorn on already bound sockets: one server per TLS setting."""
     import uvicorn
 
     if access_log is not None:
@@ -303,8 +327,6 @@ async def serve_admin(
         socks = [listener.sock for listener in listeners if listener.spec.ssl is use_ssl]
         if not socks:
             continue
-        cert = config.admin_ssl_cert or str(prepared.default_cert)
-        key = config.admin_ssl_cert_key or str(prepared.default_key)
         uv_config = uvicorn.Config(
             app,
             log_config=None,
@@ -326,7 +348,7 @@ async def serve_admin(
         while not server.started:
             if task.done():
                 task.result()
-                raise RuntimeError("the Admin API server stopped while starting")
+                raise RuntimeError("an HTTP server stopped while starting")
             await asyncio.sleep(0.01)
     return servers
 
@@ -339,11 +361,3 @@ async def stop_admin(servers: Sequence[Any], drain_seconds: float) -> None:
             await asyncio.wait_for(task, drain_seconds)
         except (TimeoutError, asyncio.CancelledError):
             task.cancel()
-
-
-def describe_change(event: ChangeEvent) -> str:
-    return f"{event.op} {event.entity}"
-
-
-def server_header() -> str:
-    return f"sekisho/{__version__}"

@@ -32,6 +32,7 @@ from sekisho.app import (
     build_parts,
     load_startup_declarative,
     serve_admin,
+    serve_status,
     start_proxy,
     stop_admin,
 )
@@ -106,7 +107,7 @@ async def _prepare(config: NodeConfig, *, workers: bool = False) -> _Common:
     count = await load_startup_declarative(config, parts)
     if config.database == "off" and count:
         log.log(25, "loaded %d entities from the declarative configuration", count)
-    listeners = bind_all({"admin_listen": config.admin_listen})
+    listeners = bind_all({"admin_listen": config.admin_listen, "status_listen": config.status_listen})
     try:
         for spec in config.proxy_listen:
             # `reuseport` with worker processes: each worker listens on its own socket (the kernel balances
@@ -171,6 +172,7 @@ async def _run_single(config: NodeConfig) -> int:
             admin_servers = await serve_admin(
                 app, common.of("admin_listen"), config=config, prepared=common.prepared, access_log=common.admin_log
             )
+        admin_servers += await serve_status(parts, common.of("status_listen"), counters=_counters_of(proxy))
         poller = asyncio.get_running_loop().create_task(_poll_versions(parts, reloader))
         _announce(common.listeners)
         log.log(25, "sekisho %s started (pid %d, 1 worker, database %s)", __version__, os.getpid(), config.database)
@@ -265,6 +267,7 @@ class _Supervisor:
                     prepared=common.prepared,
                     access_log=common.admin_log,
                 )
+            admin_servers += await serve_status(common.parts, common.of("status_listen"))
             _announce(common.listeners)
             log.log(
                 25,

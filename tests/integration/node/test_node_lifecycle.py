@@ -121,3 +121,20 @@ def test_a_second_node_in_the_same_prefix_is_refused(tmp_path: Path) -> None:
     result = sekisho("start", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "a node is already running" in result.stderr
+
+
+async def test_status_listener_serves_only_status(tmp_path: Path, nodes: list[Node]) -> None:
+    status_port = free_port()
+    node = await start_node(tmp_path, status_listen=f"127.0.0.1:{status_port}")
+    nodes.append(node)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{status_port}") as client:
+        status = await client.get("/status")
+        assert status.status_code == 200
+        body = status.json()
+        assert body["database"] == {"reachable": True}
+        assert "connections_active" in body["server"]
+        assert (await client.get("/status/ready")).status_code == 200
+        # The Admin API is not reachable through the status listener.
+        assert (await client.get("/services")).status_code == 404
+        assert (await client.post("/services", data={"name": "x", "url": "http://x"})).status_code == 404
+    assert f"status listening on http://127.0.0.1:{status_port}" in node.output()
