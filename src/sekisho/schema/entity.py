@@ -68,6 +68,8 @@ class EntitySchema:
     admin_path: str | None = None
     # Kong's `admin_api_nested_name`: the path segment under a parent, e.g. `/consumers/{c}/key-auth`.
     admin_nested_path: str | None = None
+    # A field unique within the parent that also addresses a row under it (Kong: `/consumers/{c}/acls/{group}`).
+    admin_nested_key: str | None = None
     # Values for fields missing on insert, generated per row (Kong's `auto` strings such as a key-auth key).
     generators: Mapping[str, Callable[[], Any]] = dc_field(default_factory=dict)
     workspaceable: bool = True

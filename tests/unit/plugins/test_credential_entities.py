@@ -60,5 +60,5 @@ def test_acls_are_unique_per_consumer_and_group(registry: EntityRegistry) -> Non
     row = schema.insert({"consumer": CONSUMER, "group": "admins"})
     assert row["group"] == "admins" and row["tags"] is None
     assert schema.cache_key == ("consumer", "group")
-    assert (schema.path, schema.admin_nested_path) == ("acls", "acls")
+    assert (schema.path, schema.admin_nested_path, schema.admin_nested_key) == ("acls", "acls", "group")
     assert any(key.fields == ("consumer", "group") for key in schema.unique_keys())

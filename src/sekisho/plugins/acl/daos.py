@@ -11,6 +11,7 @@ ACLS = EntitySchema(
     cache_key=("consumer", "group"),
     admin_path="acls",
     admin_nested_path="acls",
+    admin_nested_key="group",  # `/consumers/{consumer}/acls/{group}` as well as the id
     fields={
         "id": t.uuid_id(),
         "created_at": t.created_at(),
