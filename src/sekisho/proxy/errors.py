@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from typing import Final
 
+from sekisho.errors import PluginError
+
 __all__ = [
+    "BODY_TOO_LARGE",
     "MESSAGES",
     "NO_ROUTE",
     "NO_SERVICE",
     "RING_BALANCER_FAILURE",
+    "BodyTooLarge",
     "UpstreamError",
     "message_for",
     "negotiate",
@@ -60,6 +64,13 @@ _MIME: Final[dict[str, str]] = {
     "text/*": HTML,
     "application/*": JSON,
 }
+
+
+BODY_TOO_LARGE: Final = "request body did not fit into client body buffer, consider raising 'client_body_buffer_size'"
+
+
+class BodyTooLarge(PluginError):
+    """`kong.request.get_raw_body()` on a body larger than `client_body_buffer_size` (answered 413)."""
 
 
 class UpstreamError(Exception):

@@ -8,7 +8,7 @@ import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Final
 
-from sekisho.proxy.errors import UpstreamError
+from sekisho.proxy.errors import BODY_TOO_LARGE, BodyTooLarge, UpstreamError
 from sekisho.proxy.headers import RESPONSE_HOP_BY_HOP, HeaderEdits, header_map
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ class Exchange:
     body_received: int = 0
     body_complete: bool = False
     body_keep: bool = False
+    body_overflow: bool = False
     body_streamed: bool = False
     body_sink: UpstreamConnection | None = None
     body_waiter: asyncio.Future[None] | None = None
@@ -199,10 +200,24 @@ class Exchange:
             self.body_streamed = True
             sink.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if self.chunked_in else chunk)
             return
+        if self.body_overflow:
+            return
         self.body_chunks.append(chunk)
         self.body_buffered += len(chunk)
-        if not self.body_keep and self.body_buffered > self.conn.settings.high_water:
+        if self.body_keep:
+            if self.body_buffered > self.conn.settings.client_body_buffer_size:
+                self._overflow()
+        elif self.body_buffered > self.conn.settings.high_water:
             self.conn.pause_reading(self.conn.PAUSE_BODY)
+
+    def _overflow(self) -> None:
+        """A plugin wanted the whole body but it exceeds client_body_buffer_size: it can no longer be sent."""
+        self.body_overflow = True
+        self.body_chunks = []
+        self.body_buffered = 0
+        waiter = self.body_waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(BodyTooLarge(BODY_TOO_LARGE))
 
     def body_done(self) -> None:
         self.body_complete = True
@@ -217,7 +232,12 @@ class Exchange:
         """The whole request body (kong.request.get_raw_body); kept for the upstream request."""
         if self.replaced_body is not None:
             return self.replaced_body
+        if self.body_overflow:
+            raise BodyTooLarge(BODY_TOO_LARGE)
         self.body_keep = True
+        if self.body_buffered > self.conn.settings.client_body_buffer_size:
+            self._overflow()
+            raise BodyTooLarge(BODY_TOO_LARGE)
         if not self.body_complete:
             self.conn.resume_reading(self.conn.PAUSE_BODY)
             if self.body_waiter is None:

@@ -31,7 +31,7 @@ from sekisho.pdk import (
     ServiceResponse,
     ShortCircuit,
 )
-from sekisho.proxy.errors import message_for
+from sekisho.proxy.errors import BodyTooLarge, message_for
 from sekisho.proxy.headers import HeaderEdits, header_map
 
 if TYPE_CHECKING:
@@ -152,7 +152,10 @@ class KongRequest:
 
     async def get_body(self, mimetype: str | None = None) -> tuple[Any, str | None, str | None]:
         content_type = (mimetype or self.get_header("content-type") or "").split(";")[0].strip().lower()
-        raw = await self.get_raw_body()
+        try:
+            raw = await self.get_raw_body()
+        except BodyTooLarge as exc:
+            return None, str(exc), content_type or None
         if content_type == "application/json":
             try:
                 return json.loads(raw or b"null"), None, content_type

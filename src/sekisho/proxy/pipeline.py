@@ -20,6 +20,7 @@ from sekisho.proxy.errors import (
     NO_ROUTE,
     NO_SERVICE,
     RING_BALANCER_FAILURE,
+    BodyTooLarge,
     UpstreamError,
     message_for,
     render_error,
@@ -246,6 +247,8 @@ class Pipeline:
                     await resolved.plugin.access(kong, resolved.conf)
                 except ShortCircuit as exit_:
                     stop = exit_
+                except BodyTooLarge:
+                    stop = ErrorExit(413, message_for(413), None)
                 except Exception:
                     logger.exception("plugin %s failed in the access phase", resolved.name)
                     failed = True
@@ -385,6 +388,9 @@ class Pipeline:
     def upstream(self, ex: Exchange) -> None:
         """One try: pick a peer, reuse a pooled connection or open one, send the request."""
         if ex.finished:
+            return
+        if ex.body_overflow:  # a plugin dropped the body it could not buffer: never send a truncated one
+            self.respond_error(ex, 413, None)
             return
         ex.tries += 1
         balancer = ex.balancer

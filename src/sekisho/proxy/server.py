@@ -263,6 +263,8 @@ class ClientProtocol(asyncio.Protocol):
     def on_body(self, body: bytes) -> None:
         ex = self.current
         if ex is not None:
+            if self.deadline:
+                self.deadline = self.loop.time() + self.settings.body_read_timeout
             ex.feed_body(body)
 
     def on_message_complete(self) -> None:

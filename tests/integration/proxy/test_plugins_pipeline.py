@@ -309,3 +309,42 @@ async def test_access_log_hook_gets_a_kong_serialized_record(echo: EchoUpstream)
         assert record["client_ip"] == "127.0.0.1"
         assert record["latencies"]["request"] >= 0
         assert second["response"]["status"] == 200
+
+
+class Reader(Plugin[dict[str, Any]]):
+    """Reads the body (raw or parsed) and reports what it saw in `X-Read`."""
+
+    NAME = "reader"
+    PRIORITY = 700
+    CONFIG = Record({"parsed": Boolean(default=False, description="Use get_body.")})
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        if conf["parsed"]:
+            args, err, _ = await kong.request.get_body("application/json")
+            kong.service.request.set_header("X-Read", err or f"json:{sorted(args)}")
+        else:
+            raw = await kong.request.get_raw_body()
+            kong.service.request.set_header("X-Read", f"raw:{len(raw)}")
+
+
+async def test_plugins_read_bodies_within_client_body_buffer_size(echo: EchoUpstream) -> None:
+    from sekisho.proxy import ProxySettings
+
+    async with ProxyHarness([Reader], settings=ProxySettings(client_body_buffer_size=1024)) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        raw_route = h.route(service, paths=["/raw"])
+        parsed_route = h.route(service, paths=["/parsed"])
+        h.plugin("reader", route=raw_route)
+        h.plugin("reader", route=parsed_route, config={"parsed": True})
+        await h.start()
+        small = await h.client.post("/raw", content=b"x" * 1000)
+        assert small.json()["headers"]["x-read"] == "raw:1000"
+        assert small.json()["body"] == "x" * 1000  # the buffered body still reaches the upstream
+        parsed = await h.client.post("/parsed", content=b'{"b": 1, "a": 2}')
+        assert parsed.json()["headers"]["x-read"] == "json:['a', 'b']"
+        large = await h.client.post("/raw", content=b"x" * 5000, headers={"Accept": "application/json"})
+        assert large.status_code == 413
+        assert large.json() == {"message": "Payload too large"}
+        large_parsed = await h.client.post("/parsed", content=b"x" * 5000)
+        assert large_parsed.status_code == 413  # the plugin went on, but a truncated body is never sent
+        assert echo.requests == 2
