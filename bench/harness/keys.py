@@ -37,9 +37,13 @@ class SigningKey:
     def sign(self, claims: dict[str, Any]) -> str:
         return jwt.encode({"alg": "RS256", "typ": "JWT", "kid": self.kid}, claims, self.key)
 
-    def bearer_token(self, *, issuer: str, audience: str, subject: str = "bench-user", ttl_s: int = 3600) -> str:
-        now = int(time.time())
-        claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": now, "nbf": now - 5, "exp": now + ttl_s}
+    def bearer_token(
+        self, *, issuer: str, audience: str, subject: str = "bench-user", ttl_s: int = 3600, age_s: int = 0
+    ) -> str:
+        """An access token issued `age_s` seconds ago and valid for `ttl_s` from then (expired if age > ttl)."""
+        issued = int(time.time()) - age_s
+        claims = {"iss": issuer, "aud": audience, "sub": subject, "iat": issued, "nbf": issued - 5}
+        claims["exp"] = issued + ttl_s
         return self.sign({**claims, "scope": "openid bench"})
 
 

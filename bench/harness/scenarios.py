@@ -112,6 +112,8 @@ def _bearer_checks(env: BenchEnvironment, url: str, what: str) -> None:
     wrong_key = env.signing_key.__class__.generate("not-the-published-key")
     forged = wrong_key.bearer_token(issuer=env.provider.issuer, audience=AUDIENCE)
     _expect(url, 401, {"Authorization": f"Bearer {forged}"}, what=f"{what} with a token signed by another key")
+    expired = env.signing_key.bearer_token(issuer=env.provider.issuer, audience=AUDIENCE, ttl_s=3600, age_s=7200)
+    _expect(url, 401, {"Authorization": f"Bearer {expired}"}, what=f"{what} with a token expired an hour ago")
     _expect(url, 200, {"Authorization": f"Bearer {env.bearer_token()}"}, what=f"{what} with a valid token")
 
 
