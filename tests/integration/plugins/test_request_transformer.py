@@ -94,3 +94,17 @@ async def test_query_edits_keep_a_key_hidden_by_key_auth(gw: Gateway) -> None:
     await gw.add("keyauth_credentials", {"consumer": {"id": alice["id"]}, "key": "hidden-key"})
     echoed = gw.echoed(await gw.client.get("/hide-then-add?apikey=hidden-key&a=1"))
     assert parse_qs(echoed.query) == {"a": ["1"], "via": ["gateway"]}
+
+
+async def test_multipart_body(gw: Gateway) -> None:
+    route = await gw.route("/upload")
+    config = {"remove": {"body": ["secret"]}, "add": {"body": ["source:gateway"]}, "rename": {"body": ["f:file"]}}
+    await gw.plugin("request-transformer", config, route={"id": route["id"]})
+    response = await gw.client.post(
+        "/upload", data={"keep": "1", "secret": "s"}, files={"f": ("a.txt", b"file-content", "text/plain")}
+    )
+    echoed = gw.echoed(response)
+    assert 'name="secret"' not in echoed.body and "\r\ns\r\n" not in echoed.body
+    assert 'name="source"\r\n\r\ngateway' in echoed.body
+    assert 'name="file"; filename="a.txt"' in echoed.body and "file-content" in echoed.body
+    assert echoed.header("content-length") == str(len(echoed.body.encode()))

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
+from sekisho.plugins.request_transformer import multipart
 from sekisho.plugins.request_transformer.schema import CONFIG
 from sekisho.plugins.request_transformer.templates import Template, parse_template
 from sekisho.plugins.request_transformer.transform import (
@@ -194,10 +195,13 @@ async def _transform_body(kong: PDK, ops: Operations, env: _Env) -> None:
     kind = _content_kind(kong.request.get_header("content-type"))
     if kind is None:
         return
-    if kind == "multipart":
-        kong.log.notice("request-transformer does not transform multipart/form-data bodies")
-        return
     raw = await kong.request.get_raw_body()
+    if kind == "multipart":
+        boundary = multipart.boundary_of(kong.request.get_header("content-type"))
+        parts = multipart.parse(raw, boundary) if boundary is not None and raw else None
+        if boundary is not None and parts is not None and multipart.transform(parts, ops, env.render):
+            kong.service.request.set_raw_body(multipart.encode(parts, boundary))
+        return
     if kind == "json":
         parameters: Any
         try:
