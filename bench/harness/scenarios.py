@@ -132,7 +132,22 @@ def _log_in(url: str, what: str) -> str:
             raise ScenarioError(f"{what}: login did not end on the resource (HTTP {response.status_code})")
         cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
     _expect(url, 200, {"Cookie": cookie}, what=f"{what} with the session cookie")
+    forged = httpx.get(url, headers={"Cookie": _tampered(cookie)}, timeout=10.0)
+    if forged.status_code == 200:
+        raise ScenarioError(f"{what}: a tampered session cookie was accepted")
     return cookie
+
+
+def _tampered(cookie: str) -> str:
+    """The same cookies with one character changed in the middle of each value."""
+    pairs = []
+    for pair in cookie.split("; "):
+        name, _, value = pair.partition("=")
+        middle = len(value) // 2
+        if value:
+            value = value[:middle] + ("A" if value[middle] != "A" else "B") + value[middle + 1 :]
+        pairs.append(f"{name}={value}")
+    return "; ".join(pairs)
 
 
 # --- sekisho -------------------------------------------------------------------------------------------------
