@@ -60,3 +60,19 @@ async def test_routes_are_counted_apart(gw: Gateway) -> None:
     assert (await gw.client.get("/one")).status_code == 200
     assert (await gw.client.get("/two")).status_code == 200
     assert (await gw.client.get("/one")).status_code == 429
+
+
+async def test_consumer_scoped_limit_overrides_the_route_limit(gw: Gateway) -> None:
+    route = await gw.route("/tiers")
+    await gw.plugin("key-auth", route={"id": route["id"]})
+    await gw.plugin("rate-limiting", {"minute": 5}, route={"id": route["id"]})
+    gold = await gw.consumer("gold")
+    free = await gw.consumer("free")
+    for consumer in (gold, free):
+        await gw.add("keyauth_credentials", {"consumer": {"id": consumer["id"]}, "key": consumer["username"]})
+    await gw.plugin("rate-limiting", {"minute": 1}, route={"id": route["id"]}, consumer={"id": free["id"]})
+    first = await gw.client.get("/tiers", headers={"apikey": "free"})
+    assert first.headers["x-ratelimit-limit-minute"] == "1"
+    assert (await gw.client.get("/tiers", headers={"apikey": "free"})).status_code == 429
+    gold_response = await gw.client.get("/tiers", headers={"apikey": "gold"})
+    assert gold_response.status_code == 200 and gold_response.headers["x-ratelimit-limit-minute"] == "5"
