@@ -1,4 +1,4 @@
-"""Run the selected scenarios one after another, each on its own private servers, and collect the points."""
+"""Start every selected scenario on its own private servers, measure them in interleaved rounds, collect points."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import time
@@ -78,7 +79,9 @@ def start_sekisho(
         },
     )
     argv = [sys.executable, "-m", "sekisho", "start", "-c", str(conf), "-p", str(prefix / "node")]
-    process = procs.start(name, argv, log_path=prefix / "stdout.log", cwd=prefix)
+    # KONG_*/SEKISHO_* variables from the caller's shell would override the bench's own settings.
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("KONG_", "SEKISHO_"))}
+    process = procs.start(name, argv, log_path=prefix / "stdout.log", cwd=prefix, env=env)
     server = RunningServer(name=name, process=process, port=port)
     try:
         wait_for_port(port, timeout=_STARTUP_TIMEOUT_S, alive=process)
