@@ -36,7 +36,7 @@ async def _same_route(gateways: list[Gateway], config: dict[str, Any]) -> None:
 async def test_counters_are_shared_between_workers(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    config = {"minute": 3, "policy": "redis", "redis_host": "127.0.0.1", "limit_by": "ip"}
+    config = {"hour": 3, "policy": "redis", "redis_host": "127.0.0.1", "limit_by": "ip"}
     async with running_gateway(tmp_path / "a") as first, running_gateway(tmp_path / "b") as second:
         await _same_route([first, second], config)
         statuses = [
@@ -47,18 +47,18 @@ async def test_counters_are_shared_between_workers(tmp_path: Path) -> None:
         assert statuses == [200, 200, 200]
         refused = await second.client.get("/shared")
         assert refused.status_code == 429 and refused.json() == {"message": "API rate limit exceeded"}
-        assert refused.headers["x-ratelimit-remaining-minute"] == "0"
+        assert refused.headers["x-ratelimit-remaining-hour"] == "0"
 
 
 async def test_unreachable_redis_is_tolerated_or_fatal(gw: Gateway) -> None:
     port = _closed_port()
     tolerant = await gw.route("/tolerant")
     strict = await gw.route("/strict")
-    base = {"minute": 1, "policy": "redis", "redis_host": "127.0.0.1", "redis_port": port, "redis_timeout": 500}
+    base = {"hour": 1, "policy": "redis", "redis_host": "127.0.0.1", "redis_port": port, "redis_timeout": 500}
     await gw.plugin("rate-limiting", base, route={"id": tolerant["id"]})
     await gw.plugin("rate-limiting", {**base, "fault_tolerant": False}, route={"id": strict["id"]})
     for _ in range(2):
         response = await gw.client.get("/tolerant")
-        assert response.status_code == 200 and "x-ratelimit-limit-minute" not in response.headers
+        assert response.status_code == 200 and "x-ratelimit-limit-hour" not in response.headers
     failed = await gw.client.get("/strict")
     assert failed.status_code == 500 and failed.json() == {"message": "An unexpected error occurred"}
