@@ -12,4 +12,17 @@ from __future__ import annotations
 from sekisho.portal.context import PortalContext, PortalSettings
 from sekisho.portal.entities import PORTAL_ENTITIES
 
-__all__ = ["PORTAL_ENTITIES", "PortalContext", "PortalSettings"]
+__all__ = ["PORTAL_ENTITIES", "PortalContext", "PortalSettings", "build_portal", "prepare_portal", "with_portal_admin"]
+
+
+def __getattr__(name: str) -> object:
+    # the web layer loads on first use: importing the package (entities, settings) stays light
+    if name in ("build_portal", "prepare_portal"):
+        from sekisho.portal import build
+
+        return getattr(build, name)
+    if name == "with_portal_admin":
+        from sekisho.portal.admin_api import with_portal_admin
+
+        return with_portal_admin
+    raise AttributeError(name)

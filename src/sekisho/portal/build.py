@@ -1,0 +1,45 @@
+"""`prepare_portal` and `build_portal`: what the composition root calls when `portal = on`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from starlette.applications import Starlette
+
+from sekisho.portal.api_app import build_api_app
+from sekisho.portal.auth import PortalAuth
+from sekisho.portal.context import PortalContext
+from sekisho.portal.files import seed_files
+from sekisho.portal.gui_app import build_gui_app
+from sekisho.portal.workspaces import ensure_default_workspace
+
+__all__ = ["PortalApps", "build_portal", "prepare_portal"]
+
+
+@dataclass(slots=True)
+class PortalApps:
+    """The two ASGI apps (serve `gui` on `portal_gui_listen`, `api` on `portal_api_listen`) and their shared
+    auth state; `await close()` on shutdown."""
+
+    gui: Starlette
+    api: Starlette
+    auth: PortalAuth
+
+    def __iter__(self) -> Iterator[Starlette]:
+        """`gui_app, api_app = build_portal(ctx)`."""
+        return iter((self.gui, self.api))
+
+    async def close(self) -> None:
+        await self.auth.close()
+
+
+async def prepare_portal(ctx: PortalContext) -> None:
+    """Create the `default` workspace and the seed files once (idempotent; safe on every start)."""
+    await ensure_default_workspace(ctx.db, ctx.settings)
+    await seed_files(ctx.db)
+
+
+def build_portal(ctx: PortalContext) -> PortalApps:
+    auth = PortalAuth(ctx)
+    return PortalApps(gui=build_gui_app(ctx, auth), api=build_api_app(ctx, auth), auth=auth)
