@@ -34,10 +34,13 @@ async def running_portal(tmp_path: Path, auth: str | None = "basic-auth") -> Asy
     apps = build_portal(ctx)
     gui_app, api_app = apps
     try:
-        async with serve_asgi(gui_app) as gui_url, serve_asgi(api_app) as api_url:
-            async with httpx.AsyncClient(base_url=gui_url, headers={"Origin": gui_url}) as gui:
-                async with httpx.AsyncClient(base_url=api_url) as api:
-                    yield Running(db, gui, api, gui_url)
+        async with (
+            serve_asgi(gui_app) as gui_url,
+            serve_asgi(api_app) as api_url,
+            httpx.AsyncClient(base_url=gui_url, headers={"Origin": gui_url}) as gui,
+            httpx.AsyncClient(base_url=api_url) as api,
+        ):
+            yield Running(db, gui, api, gui_url)
     finally:
         await apps.close()
         await db.close()
