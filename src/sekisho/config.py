@@ -612,9 +612,13 @@ class NodeConfig:
         out["prefix"] = str(self.prefix)
         return out
 
-    def to_conf_text(self) -> str:
-        """The effective settings in kong.conf syntax (`config init`, `start --vv`); multi-line values folded."""
-        return "".join(f"{name} = {_escape_conf_value(value)}\n" for name, value in self.effective_raw().items())
+    def to_conf_text(self, *, redact: bool = True) -> str:
+        """The effective settings in kong.conf syntax (`check --vv`); secrets masked, multi-line values folded."""
+        lines = []
+        for name, value in self.effective_raw().items():
+            shown = REDACTED if redact and _KEYS[name].secret and value.strip() else value
+            lines.append(f"{name} = {_escape_conf_value(shown)}\n")
+        return "".join(lines)
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import asyncio
+import os
 import signal
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -29,3 +32,35 @@ def nodes() -> Iterator[list[Node]]:
 @pytest.fixture
 def declarative_file(tmp_path: Path) -> Path:
     return tmp_path / "kong.yml"
+
+
+def _postgres_or_skip() -> None:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
+    except OSError:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+
+
+@pytest.fixture
+def pg_database() -> Iterator[str]:
+    _postgres_or_skip()
+    import asyncpg
+
+    name = f"sekisho_node_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield name
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -117,7 +117,7 @@ def _spawn(args: list[str], env: dict[str, str], log_path: Path, cwd: Path) -> s
         )
 
 
-async def start_node(tmp_path: Path, *, workers: int = 1, **settings: str) -> Node:
+async def start_node(tmp_path: Path, *, workers: int = 1, cli_args: tuple[str, ...] = (), **settings: str) -> Node:
     prefix = tmp_path / "prefix"
     proxy_port, admin_port = free_port(), free_port()
     config = {
@@ -130,7 +130,7 @@ async def start_node(tmp_path: Path, *, workers: int = 1, **settings: str) -> No
     }
     config.update(settings)
     log_path = tmp_path / "node.out"
-    process = _spawn(["start"], node_env(prefix, **config), log_path, tmp_path)
+    process = _spawn(["start", *cli_args], node_env(prefix, **config), log_path, tmp_path)
     node = Node(prefix, proxy_port, admin_port, process, log_path)
     try:
         await wait_until_up(node)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -63,38 +60,6 @@ def test_db_import_refused_in_dbless_mode(tmp_path: Path) -> None:
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------------------
-def _postgres_or_skip() -> None:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", 5432), timeout=2).close()
-    except OSError:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-
-
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    _postgres_or_skip()
-    import asyncpg
-
-    name = f"sekisho_node_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(host="127.0.0.1", port=5432, user="postgres", database="postgres")
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield name
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
 @pytest.mark.postgres
 def test_postgres_migrations_cycle(tmp_path: Path, pg_database: str) -> None:
     env = node_env(tmp_path / "p", database="postgres", pg_database=pg_database, pg_user="postgres")

@@ -271,3 +271,13 @@ def test_every_key_is_documented() -> None:
     doc = (Path(__file__).resolve().parents[3] / "docs" / "configuration.md").read_text()
     missing = [key for key in _KEYS if f"`{key}`" not in doc]
     assert missing == []
+
+
+def test_conf_text_masks_secrets_and_reloads(tmp_path: Path) -> None:
+    config = load(tmp_path, None, {"KONG_PG_PASSWORD": "hunter2", "KONG_LOG_LEVEL": "warn"})
+    text = config.to_conf_text()
+    assert "hunter2" not in text
+    assert "pg_password = ******" in text
+    again = load_config(env={}, overrides=parse_conf_text(config.to_conf_text(redact=False)), cwd=tmp_path)
+    assert again.pg_password == "hunter2"
+    assert again.log_level == "warn"
