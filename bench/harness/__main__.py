@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -74,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (1 if args.quick else 3)
     warmup = args.warmup if args.warmup is not None else 1.0
     connections = [int(value) for value in args.connections.split(",") if value.strip()]
+    missing = [tool for tool in ("nginx", "wrk") if shutil.which(tool) is None and not Path("/usr/sbin", tool).exists()]
+    if missing:
+        print(f"needs {' and '.join(missing)}: run scripts/bench (it installs Debian's packages)", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, _terminate)
 
     started = dt.datetime.now(dt.UTC)

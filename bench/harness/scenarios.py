@@ -15,7 +15,7 @@ from .environment import AUDIENCE, BenchEnvironment
 from .procs import ProcessSet
 from .routes import key_auth_config, large_config, single_route_config
 from .sekisho_node import missing_plugin, sekisho_unavailable, start_sekisho
-from .servers import RunningServer, start_apache, start_nginx
+from .servers import RunningServer, apache_unavailable, start_apache, start_nginx
 
 __all__ = ["SCENARIOS", "Deployment", "Scenario", "ScenarioError"]
 
@@ -239,10 +239,23 @@ SCENARIOS: dict[str, Scenario] = {
     for scenario in (
         Scenario("nginx-static", "nginx serving a tiny response directly (the upstream)", _nginx_static),
         Scenario("nginx-proxy", "nginx keep-alive reverse proxy to the upstream", _nginx_proxy),
-        Scenario("apache-proxy", "Apache httpd ProxyPass to the upstream (reference)", _apache_proxy),
-        Scenario("apache-oidc-bearer", "Apache + mod_auth_openidc validating an RS256 bearer JWT", _apache_oidc_bearer),
         Scenario(
-            "apache-oidc-session", "Apache + mod_auth_openidc with a logged-in session cookie", _apache_oidc_session
+            "apache-proxy",
+            "Apache httpd ProxyPass to the upstream (reference)",
+            _apache_proxy,
+            apache_unavailable,
+        ),
+        Scenario(
+            "apache-oidc-bearer",
+            "Apache + mod_auth_openidc validating an RS256 bearer JWT",
+            _apache_oidc_bearer,
+            lambda: apache_unavailable("mod_auth_openidc.so"),
+        ),
+        Scenario(
+            "apache-oidc-session",
+            "Apache + mod_auth_openidc with a logged-in session cookie",
+            _apache_oidc_session,
+            lambda: apache_unavailable("mod_auth_openidc.so"),
         ),
         Scenario("sekisho-1-route", "sekisho, one route, no plugins", _sekisho_one_route, sekisho_unavailable),
         Scenario(

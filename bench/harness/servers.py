@@ -10,9 +10,20 @@ from pathlib import Path
 from .procs import ManagedProcess, ProcessSet, StartupError, free_port, wait_for_port
 from .templates import render, render_to
 
-__all__ = ["RunningServer", "prepare_prefix", "start_apache", "start_nginx"]
+__all__ = ["APACHE_MODULES", "RunningServer", "apache_unavailable", "prepare_prefix", "start_apache", "start_nginx"]
 
 _STARTUP_TIMEOUT_S = 20.0
+APACHE_MODULES = Path("/usr/lib/apache2/modules")  # Debian's location, which the templates name
+
+
+def apache_unavailable(*modules: str) -> str | None:
+    """Why Apache (with these extra module files) cannot run here, or None."""
+    if shutil.which("apache2") is None and not Path("/usr/sbin/apache2").exists():
+        return "apache2 is not installed (scripts/bench installs Debian's apache2)"
+    for module in ("mod_mpm_event.so", "mod_proxy_http.so", *modules):
+        if not (APACHE_MODULES / module).exists():
+            return f"{APACHE_MODULES / module} is missing"
+    return None
 
 
 @dataclass(frozen=True)
@@ -56,10 +67,18 @@ def start_apache(
     prefix = prepare_prefix(root, name)
     (prefix / "run").mkdir(mode=0o755)
     port = free_port()
-    site = render(site_template, {**site_values, "port": port}, optional=frozenset({"port"}))
+    site = render(
+        site_template, {**site_values, "port": port, "modules": APACHE_MODULES}, optional=frozenset({"port", "modules"})
+    )
     # Running as root, httpd must switch to an unprivileged user for its children.
     user_group = "User www-data\nGroup www-data" if os.geteuid() == 0 else ""
-    values: dict[str, object] = {"prefix": prefix, "port": port, "site": site, "user_group": user_group}
+    values: dict[str, object] = {
+        "prefix": prefix,
+        "port": port,
+        "site": site,
+        "user_group": user_group,
+        "modules": APACHE_MODULES,
+    }
     config = render_to("apache-base.conf", prefix / "httpd.conf", values)
     argv = [binary, "-d", str(prefix), "-f", str(config), "-DFOREGROUND"]
     process = procs.start(name, argv, log_path=prefix / "error.log")
