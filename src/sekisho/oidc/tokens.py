@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 import time
 from collections import OrderedDict
@@ -39,6 +40,7 @@ __all__ = [
 ASYMMETRIC_ALGS = frozenset(ALG_KEY_TYPES)
 HS_ALGS = frozenset({"HS256", "HS384", "HS512"})
 MAX_TOKEN_BYTES = 64 * 1024
+_ID_TOKEN_ONLY_CLAIMS = ("nonce", "at_hash", "c_hash")
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
 
@@ -242,7 +244,8 @@ def check_id_token(
         raise TokenError("invalid nonce claim")
     if access_token is not None and "at_hash" in claims:
         alg = str(verified.header.get("alg"))
-        if claims["at_hash"] != _left_half_hash(access_token, alg):
+        at_hash = claims["at_hash"]
+        if not isinstance(at_hash, str) or not hmac.compare_digest(at_hash, _left_half_hash(access_token, alg)):
             raise TokenError("invalid at_hash claim")
     if max_age is not None:
         auth_time = _number(claims, "auth_time", required=True)
@@ -272,4 +275,9 @@ def check_access_token(
     token_use = claims.get("token_use")
     if token_use is not None and token_use != "access":
         raise TokenError("token is not an access token")
+    if str(verified.header.get("typ") or "").lower() not in ("at+jwt", "application/at+jwt") and any(
+        name in claims for name in _ID_TOKEN_ONLY_CLAIMS
+    ):
+        # RFC 8725 §3.11: without Cognito's token_use, an ID token gives itself away by its nonce/at_hash.
+        raise TokenError("token is an ID token, not an access token")
     return claims

@@ -30,10 +30,13 @@ server.listen(Number(process.env.OP_PORT || 0), '127.0.0.1', () => {
       devInteractions: { enabled: true },
       introspection: { enabled: true },
       revocation: { enabled: true },
+      clientCredentials: { enabled: true },
       rpInitiatedLogout: { enabled: true },
       resourceIndicators: {
         enabled: true,
-        defaultResource: () => 'urn:sekisho:api',
+        // Clients named api-* get JWT access tokens for the API; the others get opaque tokens usable at
+        // userinfo and introspection (oidc-provider refuses to introspect structured tokens).
+        defaultResource: (ctx, client) => (client?.clientId.startsWith('api') ? 'urn:sekisho:api' : undefined),
         useGrantedResource: () => true,
         getResourceServerInfo: () => ({
           scope: 'openid email groups',

@@ -151,7 +151,7 @@ class AccessFlow:
         except ProviderError as exc:
             self.kong.log.err("openid-connect: provider error: ", exc.reason)
             self._unexpected()
-        self._set_headers()
+        await self._set_headers()
         await self._save_session()
         self._login_action()
         self._emit_cookies()
@@ -627,7 +627,7 @@ class AccessFlow:
 
     # -- authorization checks ----------------------------------------------------------------------------------
     def _claim_sources(self) -> list[dict[str, Any]]:
-        return [c for c in (self.introspection, self.access_claims, self.id_claims) if c]
+        return [c for c in (self.introspection, self.access_claims, self.id_claims, self.userinfo) if c]
 
     def _claim(self, path: list[str], sources: list[dict[str, Any]] | None = None) -> Any:
         for claims in sources if sources is not None else self._claim_sources():
@@ -700,9 +700,17 @@ class AccessFlow:
         access = self.tokens.get("access_token")
         if access:
             try:
-                self.userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, access)
+                userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, access)
             except OIDCError as exc:
                 self.kong.log.warn("openid-connect: userinfo failed: ", exc.reason)
+                return
+            subject = (self.id_claims or self.access_claims or {}).get("sub")
+            if subject is not None and userinfo.get("sub") != subject:
+                # OIDC Core §5.3.2: a userinfo answer about someone else is discarded, never merged.
+                self.kong.log.warn("openid-connect: userinfo sub does not match the token's sub; ignored")
+                self.userinfo = {}
+                return
+            self.userinfo = userinfo
 
     # -- failures ----------------------------------------------------------------------------------------------------
     async def _deny(self, deny: _Deny) -> None:
@@ -755,8 +763,14 @@ class AccessFlow:
         else:
             self.kong.response.set_header(name, text)
 
-    def _set_headers(self) -> None:
+    async def _set_headers(self) -> None:
         conf = self.conf
+        wants_userinfo = conf.get("upstream_user_info_header") or conf.get("downstream_user_info_header")
+        if conf["search_user_info"]:
+            claims = [*(conf.get("upstream_headers_claims") or []), *(conf.get("downstream_headers_claims") or [])]
+            wants_userinfo = wants_userinfo or any(self._claim([c]) is None for c in claims)
+        if wants_userinfo:
+            await self._load_userinfo()
         values = {
             "access_token": self.tokens.get("access_token"),
             "id_token": self.tokens.get("id_token"),
