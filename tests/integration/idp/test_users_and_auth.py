@@ -331,3 +331,26 @@ def test_pool_with_usernames_and_secret_client(cognito: Any) -> None:
         AuthParameters={"REFRESH_TOKEN": tokens["RefreshToken"], "SECRET_HASH": secret_hash, "USERNAME": "dora"},
     )
     assert "AccessToken" in refreshed["AuthenticationResult"]
+
+
+def test_five_wrong_codes_lock_the_code(idp: IdpThread, cognito: Any, seeded: Seeded) -> None:
+    cognito.sign_up(ClientId=seeded.client_id, Username="guess@example.com", Password=PASSWORD, UserAttributes=NAMES)
+    right = latest_code(idp, "guess@example.com")
+    wrong = "000000" if right != "000000" else "111111"
+    outcomes = [
+        error_of(
+            cognito.confirm_sign_up, ClientId=seeded.client_id, Username="guess@example.com", ConfirmationCode=wrong
+        )[0]
+        for _ in range(5)
+    ]
+    assert outcomes == ["CodeMismatchException"] * 4 + ["LimitExceededException"]
+    assert (
+        error_of(
+            cognito.confirm_sign_up, ClientId=seeded.client_id, Username="guess@example.com", ConfirmationCode=right
+        )[0]
+        == "LimitExceededException"
+    )
+    cognito.resend_confirmation_code(ClientId=seeded.client_id, Username="guess@example.com")
+    cognito.confirm_sign_up(
+        ClientId=seeded.client_id, Username="guess@example.com", ConfirmationCode=latest_code(idp, "guess@example.com")
+    )

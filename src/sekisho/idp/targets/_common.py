@@ -155,14 +155,30 @@ async def issue_code(svc: Services, pool: Pool, user: User, purpose: str) -> dic
     return {"Destination": mask_email(email), "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
-def check_code(svc: Services, user: User, purpose: str, code: str) -> None:
-    stored = user.get(f"_{purpose}_code")
-    if not stored:
+MAX_CODE_ATTEMPTS = 5
+CODE_LOCK_SECONDS = 900
+
+
+async def check_code(svc: Services, pool: Pool, user: User, purpose: str, code: str) -> None:
+    """Compare a confirmation/reset code. After five wrong tries the code is locked for a while (even the right
+    value gets LimitExceededException) until it expires or a new code is sent."""
+    field = f"_{purpose}_code"
+    stored = user.get(field)
+    if not stored or stored["expires_at"] <= svc.clock.now():
         raise CognitoError.expired_code()
-    if not hmac.compare_digest(str(stored["code"]), code):
-        raise CognitoError.code_mismatch()
-    if stored["expires_at"] <= svc.clock.now():
-        raise CognitoError.expired_code()
+    limit = CognitoError("LimitExceededException", "Attempt limit exceeded, please try after some time.")
+    if stored.get("locked_until", 0) > svc.clock.now():
+        raise limit
+    if hmac.compare_digest(str(stored["code"]), code):
+        return
+    stored["failures"] = int(stored.get("failures", 0)) + 1
+    if stored["failures"] >= MAX_CODE_ATTEMPTS:
+        stored["locked_until"] = svc.clock.now() + CODE_LOCK_SECONDS
+        stored["failures"] = 0
+        await svc.repo.save_user(pool, user)
+        raise limit
+    await svc.repo.save_user(pool, user)
+    raise CognitoError.code_mismatch()
 
 
 def page(items: list[Any], limit: Any, token: Any, *, maximum: int) -> tuple[list[Any], str | None]:

@@ -25,7 +25,7 @@ async def confirm_forgot_password(svc: Services, req: Request) -> dict[str, Any]
 
 
 async def reset_with_code(svc: Services, pool: Pool, user: User, code: str, password: str) -> None:
-    check_code(svc, user, "reset", code)
+    await check_code(svc, pool, user, "reset", code)
     check_policy(password, pool["Policies"]["PasswordPolicy"])
     user["_password"] = hash_password(password)
     user.pop("_reset_code", None)

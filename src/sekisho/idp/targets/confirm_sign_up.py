@@ -25,7 +25,7 @@ async def confirm_sign_up(svc: Services, req: Request) -> dict[str, Any]:
 async def confirm_with_code(svc: Services, pool: Pool, user: User, code: str) -> None:
     if user["UserStatus"] != "UNCONFIRMED":
         raise CognitoError.not_authorized(f"User cannot be confirmed. Current status is {user['UserStatus']}")
-    check_code(svc, user, "confirmation", code)
+    await check_code(svc, pool, user, "confirmation", code)
     mark_confirmed(svc, user)
     await svc.repo.save_user(pool, user)
 
