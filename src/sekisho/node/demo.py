@@ -68,11 +68,13 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def choose_ports(say: Any) -> dict[str, int]:
+def choose_ports(say: Any, *, any_free: bool = False) -> dict[str, int]:
     """Kong's default ports when free; otherwise a free port, and say which default was taken."""
     ports: dict[str, int] = {}
     for name, default in KONG_PORTS.items():
-        if _port_free(default):
+        if any_free:
+            ports[name] = _free_port()
+        elif _port_free(default):
             ports[name] = default
         else:
             ports[name] = _free_port()
@@ -161,11 +163,11 @@ Press [bold]Ctrl-C[/] to stop.
 """
 
 
-async def _demo(prefix: Path, workers: int) -> int:
+async def _demo(prefix: Path, workers: int, free_ports: bool) -> int:
     from rich.console import Console
 
     console = Console(soft_wrap=True)
-    ports = choose_ports(console.print)
+    ports = choose_ports(console.print, any_free=free_ports)
     echoes: list[tuple[Any, asyncio.Task[None], int]] = []
     process: asyncio.subprocess.Process | None = None
     stop = asyncio.Event()
@@ -230,9 +232,9 @@ async def _demo(prefix: Path, workers: int) -> int:
         console.print("demo stopped")
 
 
-def run_demo(prefix: Path, *, workers: int = 1) -> int:
+def run_demo(prefix: Path, *, workers: int = 1, free_ports: bool = False) -> int:
     import uvloop
 
     prefix = prefix.resolve()
     prefix.mkdir(parents=True, exist_ok=True)
-    return int(uvloop.run(_demo(prefix, workers)))
+    return int(uvloop.run(_demo(prefix, workers, free_ports)))

@@ -4,7 +4,8 @@ One worker (`nginx_worker_processes = 1`): everything on one uvloop loop in this
 N workers: this process is the supervisor (database writer, Admin API) and starts N proxy workers
 (`sekisho.node.worker`) that inherit the proxy sockets and a control socket each. Every committed change
 is pushed to the workers at once (DB-less: the whole configuration travels); the Admin API answers after
-the workers acknowledged it or after a short wait, so a write is visible on the proxy right after.
+the workers acknowledged it (at most `PROPAGATION_WAIT`), so a write is visible on the proxy right after;
+`worker_consistency = eventual` answers at once and the proxy catches up in the background.
 
 Signals: SIGTERM and SIGINT stop after draining in-flight requests for up to `STOP_TIMEOUT` seconds;
 SIGQUIT (`sekisho quit`) drains for up to `QUIT_TIMEOUT`.
@@ -162,7 +163,10 @@ async def _run_single(config: NodeConfig) -> int:
         async def on_change(event: ChangeEvent) -> None:
             if proxy is not None:
                 proxy.invalidate(event.entity)
-            await active.request_and_wait(PROPAGATION_WAIT)
+            if config.worker_consistency == "strict":
+                await active.request_and_wait(PROPAGATION_WAIT)
+            else:
+                active.request()
 
         parts.db.subscribe(on_change)
         if common.of("admin_listen"):
@@ -375,6 +379,8 @@ class _Supervisor:
                 await worker.channel.send(message)
             except (ConnectionError, OSError):
                 log.warning("worker #%d did not take the change notification", worker.index)
+        if self.config.worker_consistency != "strict":
+            return
         try:
             async with asyncio.timeout(PROPAGATION_WAIT), self.acked:
                 await self.acked.wait_for(lambda: all(w.acked >= seq for w in live if w.ready.is_set()))

@@ -202,3 +202,20 @@ async def test_single_process_health_endpoints_use_the_proxy_runtime(
         assert failed.json() == {"message": "failure to get a peer from the ring-balancer"}
         status = (await client.get(node.admin + "/status")).json()
         assert status["database"]["reachable"] is True
+
+
+async def test_eventual_consistency_catches_up_in_the_background(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    import asyncio
+
+    node = await start_node(tmp_path, workers=2, worker_consistency="eventual")
+    nodes.append(node)
+    await _create_quickstart(node.admin, echo_url)
+    statuses: list[int] = []
+    for _ in range(100):
+        statuses = await _all_fresh_connections_answer(node.proxy, "/mock", 10)
+        if statuses == [200] * 10:
+            break
+        await asyncio.sleep(0.05)
+    assert statuses == [200] * 10
