@@ -65,7 +65,7 @@ class IdpSettings:
     def domain_url(self, prefix: str) -> str:
         if self.domain_style == "host":
             return f"http://{prefix}.auth.localhost:{self.port}"
-        return f"{self.base_url()}/domains/{prefix}"
+        return f"{(self.issuer_base or self.base_url()).rstrip('/')}/domains/{prefix}"
 
 
 _INTS = {"port", "https_port", "smtp_port", "max_body_bytes", "max_failed_logins", "throttle_seconds"}
