@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
         cmd.add_argument("-f", "--force", action="store_true", help=argparse.SUPPRESS)
 
+    sub.add_parser("idp", help="the local Cognito-compatible identity provider (sekisho idp --help)", add_help=False)
     demo = sub.add_parser("demo", help="start a local node with sample configuration and an echo upstream")
     demo.add_argument("--dir", default=".demo", help="prefix for the demo node (default: .demo)")
     demo.add_argument("--workers", type=int, default=1, help="worker processes")
@@ -103,8 +104,14 @@ def _command(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["idp"]:
+        # The IdP is a separate program with its own options; it only shares the executable.
+        from sekisho.idp.cli import main as idp_main
+
+        return idp_main(arguments[1:])
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     if args.command == "version":
         print(f"sekisho {__version__}")
         if args.all:

@@ -138,3 +138,9 @@ async def test_status_listener_serves_only_status(tmp_path: Path, nodes: list[No
         assert (await client.get("/services")).status_code == 404
         assert (await client.post("/services", data={"name": "x", "url": "http://x"})).status_code == 404
     assert f"status listening on http://127.0.0.1:{status_port}" in node.output()
+
+
+def test_idp_subcommand_delegates_to_the_identity_provider(tmp_path: Path) -> None:
+    result = sekisho("idp", "--help", env=node_env(tmp_path / "p"))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: sekisho idp")
