@@ -36,6 +36,16 @@ class BenchEnvironment:
     def jwks_uri(self) -> str:
         return f"https://127.0.0.1:{self.jwks_port}/jwks.json"
 
+    def identity_requests(self) -> int:
+        """Requests made so far to the provider and to the JWKS endpoint (by anyone)."""
+        log = self.root / "upstream" / "jwks-access.log"
+        try:
+            with log.open("rb") as lines:
+                jwks = sum(1 for _ in lines)
+        except OSError:
+            jwks = 0
+        return self.provider.requests_served + jwks
+
     def bearer_token(self) -> str:
         """An RS256 access token for the bench audience, issued by the bench provider, valid for an hour."""
         return self.signing_key.bearer_token(issuer=self.provider.issuer, audience=AUDIENCE)

@@ -42,6 +42,17 @@ class BenchProvider:
     _thread: threading.Thread | None = None
     _grants: dict[str, _Grant] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _requests: int = 0
+
+    @property
+    def requests_served(self) -> int:
+        """Requests answered so far (discovery, authorize, token), to see relying parties calling during a run."""
+        with self._lock:
+            return self._requests
+
+    def _count(self) -> None:
+        with self._lock:
+            self._requests += 1
 
     @property
     def issuer(self) -> str:
@@ -58,9 +69,11 @@ class BenchProvider:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                provider._count()
                 provider._handle_get(self)
 
             def do_POST(self) -> None:
+                provider._count()
                 provider._handle_post(self)
 
             def log_message(self, format: str, *args: Any) -> None:  # silence: requests carry codes and tokens

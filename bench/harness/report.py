@@ -123,6 +123,12 @@ def render_markdown(report: RunReport) -> str:
         )
     lines += ["", *_table(report)]
     notes = [f"- {o.scenario}: {o.note}" for o in report.outcomes if o.note and o.status == "ok"]
+    notes += [
+        f"- {p.scenario} c={p.connections}: {p.identity_requests} requests to the provider/JWKS during the measured run"
+        for o in report.outcomes
+        for p in o.points
+        if p.identity_requests
+    ]
     failures = [f"- {o.scenario}: {o.reason}" for o in report.outcomes if o.status == "failed"]
     if notes:
         lines += ["", "Setup:", *notes]

@@ -19,6 +19,7 @@ class Point:
     cpu_us_per_request: float | None  # CPU of the measured server's processes (all of them) per request
     worker_rss_bytes: int | None  # largest worker process RSS after the run (the single process if none)
     problems: tuple[str, ...] = ()
+    identity_requests: int = 0  # requests to the provider or JWKS during the measured run
 
 
 @dataclass

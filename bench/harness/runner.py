@@ -28,7 +28,13 @@ _EXPECTED_FAILURES = (StartupError, ScenarioError, WrkError, TemplateError, http
 
 
 def measure_point(
-    deployment: Deployment, scenario: str, connections: int, *, duration_s: float, warmup_s: float
+    deployment: Deployment,
+    scenario: str,
+    connections: int,
+    *,
+    duration_s: float,
+    warmup_s: float,
+    identity_requests: Callable[[], int] = lambda: 0,
 ) -> Point:
     """A warm-up run, then one measured wrk run.
 
@@ -48,9 +54,9 @@ def measure_point(
     if warmup_s > 0:
         load(warmup_s)
     root = deployment.server.process.pid
-    before = sample_tree(root)
+    before, identity_before = sample_tree(root), identity_requests()
     result = load(duration_s)
-    after = sample_tree(root)
+    after, identity_after = sample_tree(root), identity_requests()
     cpu = (after.cpu_seconds - before.cpu_seconds) * 1e6 / result.requests if result.requests else None
     return Point(
         scenario=scenario,
@@ -62,6 +68,7 @@ def measure_point(
         cpu_us_per_request=cpu,
         worker_rss_bytes=after.max_child_rss_bytes or after.root_rss_bytes or None,
         problems=tuple(result.problems()),
+        identity_requests=identity_after - identity_before,
     )
 
 
@@ -130,7 +137,12 @@ def run_scenarios(
                 try:
                     for count in connections:
                         point = measure_point(
-                            deployment, outcome.scenario, count, duration_s=duration_s, warmup_s=warmup_s
+                            deployment,
+                            outcome.scenario,
+                            count,
+                            duration_s=duration_s,
+                            warmup_s=warmup_s,
+                            identity_requests=env.identity_requests,
                         )
                         if deployment.server.process.exited():
                             raise ScenarioError(f"{deployment.server.name} exited during the run")
@@ -150,6 +162,7 @@ def run_scenarios(
 
 def _note_idle_cpu(deployed: Sequence[tuple[Outcome, Deployment]], progress: Progress, seconds: float = 1.0) -> None:
     """Servers wait idle while others are measured; one that burns CPU while idle would skew the others."""
+    time.sleep(seconds)  # let the last one started settle first
     roots = {id(deployment): deployment.server.process.pid for _, deployment in deployed}
     before = {key: sample_tree(pid).cpu_seconds for key, pid in roots.items()}
     time.sleep(seconds)
@@ -162,6 +175,8 @@ def _note_idle_cpu(deployed: Sequence[tuple[Outcome, Deployment]], progress: Pro
 
 def _report(progress: Progress, point: Point, round_number: int, rounds: int) -> None:
     invalid = f" — INVALID: {'; '.join(point.problems)}" if point.problems else ""
+    if point.identity_requests:
+        invalid += f" ({point.identity_requests} requests to the provider/JWKS during the run)"
     progress(
         f"round {round_number}/{rounds} {point.scenario} c={point.connections}: "
         f"{point.requests_per_second:,.0f} req/s, p50 {point.p50_us / 1000:.2f} ms, "
