@@ -88,12 +88,14 @@ class Handler(Plugin[KeyAuthConf]):
     async def _authenticate(self, kong: PDK, conf: KeyAuthConf) -> _Failure | None:
         unauthorized = {"WWW-Authenticate": conf.www_authenticate}
         headers = kong.request.get_headers() if conf.key_in_header else {}
-        query = kong.request.get_query() if conf.key_in_query else {}
+        query: Mapping[str, Any] | None = None if conf.key_in_query else {}
         body: dict[str, Any] | None = None
         key: str | None = None
         for name in conf.key_names:
             value: Any = headers.get(name.lower())
             if value is None:
+                if query is None:
+                    query = kong.request.get_query()  # parsed only when no header carried the key
                 value = query.get(name)
             if value is None and conf.key_in_body:
                 if body is None:

@@ -47,7 +47,7 @@ def client_headers(usages: list[Usage], stop: str | None, now: float) -> tuple[d
 
     Returns the headers and the `RateLimit-Reset` seconds (also `Retry-After` when refused)."""
     headers: dict[str, str] = {}
-    starts = window_starts(now)
+    starts = window_starts(now)  # memoized per second: the same table access() used
     best: tuple[float, float, int] | None = None  # remaining, limit, window
     reset = 1
     for usage in usages:

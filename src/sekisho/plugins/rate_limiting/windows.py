@@ -19,9 +19,21 @@ EXPIRATION: Final[dict[str, int]] = {
 }
 
 
+_last: tuple[int, dict[str, int]] = (-1, {})
+
+
 def window_starts(now: float) -> dict[str, int]:
-    """Unix second at which each period's current window began."""
+    """Unix second at which each period's current window began (computed once per second; do not mutate)."""
+    global _last
     second = math.floor(now)
+    if _last[0] == second:
+        return _last[1]
+    starts = _compute(second)
+    _last = (second, starts)
+    return starts
+
+
+def _compute(second: int) -> dict[str, int]:
     moment = datetime.fromtimestamp(second, UTC)
     return {
         "second": second,
