@@ -36,17 +36,23 @@ class EchoUpstream:
         self.requests = 0
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._stopping = False
+        #: When set, every request is answered with this status (to make one server look broken).
+        self.status_override: int | None = None
 
-    async def start(self) -> EchoUpstream:
-        self._server = await asyncio.start_server(self._serve, self.host, 0, limit=1 << 20)
+    async def start(self, port: int = 0) -> EchoUpstream:
+        self._server = await asyncio.start_server(self._serve, self.host, port, limit=1 << 20)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 
     async def stop(self) -> None:
         if self._server is not None:
+            self._stopping = True
             self._server.close()
-            for writer in list(self._writers):
-                writer.close()
+            for _ in range(3):  # connections accepted just before close reach _serve a tick later
+                for writer in list(self._writers):
+                    writer.close()
+                await asyncio.sleep(0.01)
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -58,6 +64,9 @@ class EchoUpstream:
         await self.stop()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._stopping:
+            writer.close()
+            return
         self.connections += 1
         self._writers.add(writer)
         try:
@@ -131,6 +140,10 @@ class EchoUpstream:
             headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
         path, _, query = target.partition("?")
         keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        if self.status_override is not None:
+            await self._read_body(reader, headers, keep=False)
+            status = self.status_override
+            return await self._send_json(writer, status, {"status": status, "server": self.name}, keep_alive)
         if path == "/ws" and headers.get("upgrade", "").lower() == "websocket":
             await self._websocket(headers, reader, writer)
             return False

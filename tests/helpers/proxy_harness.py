@@ -105,6 +105,7 @@ class ProxyHarness:
                 await self.client.aclose()
             await self.server.stop(grace=0.5)
             self.server = None
+        self.runtime.close()
 
     async def __aenter__(self) -> ProxyHarness:
         return self

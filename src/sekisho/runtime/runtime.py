@@ -22,6 +22,7 @@ from sekisho.plugins.base import Plugin
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.runtime.balancer import TargetHealth
 from sekisho.runtime.entity_reader import DatabaseEntityReader
+from sekisho.runtime.healthcheck import ActiveHealthChecker
 from sekisho.runtime.snapshot import SNAPSHOT_ENTITIES, Snapshot, build_snapshot
 from sekisho.store.base import ChangeEvent, Database
 
@@ -79,6 +80,7 @@ class Runtime:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._worker_started = False
+        self._checker = ActiveHealthChecker()
         self.snapshot: Snapshot = build_snapshot({}, self.instances, health=self.health)
 
     # -- building ------------------------------------------------------------------------------------------
@@ -97,6 +99,7 @@ class Runtime:
         for key in [k for k in self._health if k not in live]:
             del self._health[key]
         self.snapshot = snapshot
+        self._checker.apply(snapshot)
         for listener in list(self._listeners):
             try:
                 listener(snapshot)
@@ -115,6 +118,13 @@ class Runtime:
                 rows[entity] = await db.all(entity)
         version = await db.config_version()
         return self.load(rows, version)
+
+    def close(self) -> None:
+        """Stop background work (active health probes, a pending reload)."""
+        self._checker.stop()
+        if self._reload_task is not None:
+            self._reload_task.cancel()
+            self._reload_task = None
 
     def subscribe(self, listener: SnapshotListener) -> None:
         """Call `listener(snapshot)` after every swap (health checkers, metrics)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import socket
 from collections.abc import AsyncIterator
@@ -140,11 +141,40 @@ async def test_consistent_hashing_on_a_header_is_sticky(trio: list[EchoUpstream]
 
 
 async def test_least_connections_spreads_concurrent_requests(trio: list[EchoUpstream]) -> None:
-    import asyncio
-
     async with ProxyHarness() as h:
         _upstream(h, [(trio[0].port, 100), (trio[1].port, 100)], algorithm="least-connections")
         await h.start()
         responses = await asyncio.gather(*(h.client.get("/delay/0.2") for _ in range(6)))
         names = collections.Counter(r.headers["x-upstream-name"] for r in responses)
         assert names == {"a": 3, "b": 3}
+
+
+async def test_active_probes_take_a_target_out_and_bring_it_back(trio: list[EchoUpstream]) -> None:
+    checks = {
+        "active": {
+            "http_path": "/status/200",
+            "timeout": 1,
+            "healthy": {"interval": 0.05, "successes": 1},
+            "unhealthy": {"interval": 0.05, "tcp_failures": 1, "http_failures": 1},
+        }
+    }
+    async with ProxyHarness() as h:
+        upstream = _upstream(h, [(trio[0].port, 100), (trio[1].port, 100)], healthchecks=checks)
+        await h.start()
+        health = h.runtime.health(upstream["id"], f"127.0.0.1:{trio[1].port}")
+        trio[1].status_override = 500
+        await _until(lambda: not health.healthy)
+        names = {(await h.client.get("/")).headers["x-upstream-name"] for _ in range(6)}
+        assert names == {"a"}
+        trio[1].status_override = None
+        await _until(lambda: health.healthy)
+        names = {(await h.client.get("/")).headers["x-upstream-name"] for _ in range(6)}
+        assert names == {"a", "b"}
+
+
+async def _until(predicate: Any) -> None:
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not reached")
