@@ -322,7 +322,9 @@ class _Supervisor:
         ]
         worker.ready = asyncio.Event()
         worker.started_at = time.monotonic()
-        worker.process = await asyncio.create_subprocess_exec(*args, pass_fds=fds)
+        # A session of its own: a terminal's Ctrl-C reaches the supervisor only, which stops workers in order.
+        # Workers still exit when the supervisor dies, as their control socket closes.
+        worker.process = await asyncio.create_subprocess_exec(*args, pass_fds=fds, start_new_session=True)
         child_sock.close()
         worker.channel = await ControlChannel.open(parent_sock)
         worker.acked = self.seq

@@ -219,3 +219,24 @@ async def test_eventual_consistency_catches_up_in_the_background(
             break
         await asyncio.sleep(0.05)
     assert statuses == [200] * 10
+
+
+async def test_workers_exit_when_the_supervisor_dies(tmp_path: Path, nodes: list[Node]) -> None:
+    import asyncio
+    import os
+    import re
+    import signal
+
+    from sekisho.node.prefix import process_alive
+
+    node = await start_node(tmp_path, workers=2)
+    nodes.append(node)
+    pids = [int(p) for p in re.findall(r"worker #\d \(pid (\d+)\) ready", node.output())]
+    assert len(pids) == 2 and all(process_alive(p) for p in pids)
+    os.kill(node.process.pid, signal.SIGKILL)
+    node.process.wait(10)
+    for _ in range(200):
+        if not any(process_alive(p) for p in pids):
+            break
+        await asyncio.sleep(0.05)
+    assert not any(process_alive(p) for p in pids)
