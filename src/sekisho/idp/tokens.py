@@ -25,6 +25,8 @@ __all__ = [
     "issue_tokens",
     "lifetime_seconds",
     "refresh_token_record",
+    "refresh_tokens",
+    "rotates_refresh_tokens",
     "verify_access_token",
 ]
 
@@ -282,3 +284,29 @@ async def issue_client_credentials_token(svc: Services, pool: Pool, client: Clie
     }
     token = await _sign(svc, pool["Id"], "access", claims)
     return IssuedTokens(token, None, None, lifetime_seconds(client, "AccessToken"))
+
+
+def rotates_refresh_tokens(client: Client) -> bool:
+    return (client.get("RefreshTokenRotation") or {}).get("Feature") == "ENABLED"
+
+
+async def refresh_tokens(svc: Services, pool: Pool, client: Client, user: User, record: dict[str, Any]) -> IssuedTokens:
+    """New tokens for a live refresh token. With rotation enabled a new refresh token comes back and the old one
+    stops working after the client's grace period; otherwise none comes back (Cognito's default)."""
+    rotate = rotates_refresh_tokens(client)
+    request = TokenRequest(
+        pool,
+        client,
+        user,
+        record["scopes"],
+        record["auth_time"],
+        from_authorization_server=record["from_authorization_server"],
+        origin_jti=record.get("origin_jti"),
+        with_refresh_token=rotate,
+    )
+    issued = await issue_tokens(svc, request)
+    if rotate:
+        grace = int((client.get("RefreshTokenRotation") or {}).get("RetryGracePeriodSeconds", 0))
+        retired = {**record, "expires_at": min(record["expires_at"], svc.clock.now() + grace)}
+        await svc.store.apply([Put("refresh_token", pool["Id"], record["digest"], retired)])
+    return issued

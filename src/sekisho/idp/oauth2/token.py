@@ -22,6 +22,7 @@ from sekisho.idp.tokens import (
     issue_client_credentials_token,
     issue_tokens,
     refresh_token_record,
+    refresh_tokens,
 )
 
 __all__ = ["oauth_error_response", "token"]
@@ -119,17 +120,7 @@ async def _refresh_token(svc: Services, pool: Pool, client: Client, form: Mappin
     user = await svc.store.get("user", pool["Id"], record["user_key"])
     if user is None or not user.get("Enabled", True):
         raise OAuth2Error("invalid_grant")
-    request = TokenRequest(
-        pool,
-        client,
-        user,
-        record["scopes"],
-        record["auth_time"],
-        from_authorization_server=record["from_authorization_server"],
-        origin_jti=record.get("origin_jti"),
-        with_refresh_token=False,
-    )
-    return await issue_tokens(svc, request)
+    return await refresh_tokens(svc, pool, client, user, record)
 
 
 async def _client_credentials(svc: Services, pool: Pool, client: Client, form: Mapping[str, str]) -> IssuedTokens:

@@ -36,6 +36,7 @@ from sekisho.idp.targets.describe_user_pool_client import describe_user_pool_cli
 from sekisho.idp.targets.describe_user_pool_domain import describe_user_pool_domain
 from sekisho.idp.targets.forgot_password import forgot_password
 from sekisho.idp.targets.get_group import get_group
+from sekisho.idp.targets.get_tokens_from_refresh_token import get_tokens_from_refresh_token
 from sekisho.idp.targets.get_user import get_user
 from sekisho.idp.targets.global_sign_out import global_sign_out
 from sekisho.idp.targets.initiate_auth import initiate_auth
@@ -91,6 +92,7 @@ TARGETS: dict[str, Handler] = {
     "DescribeUserPoolDomain": describe_user_pool_domain,
     "ForgotPassword": forgot_password,
     "GetGroup": get_group,
+    "GetTokensFromRefreshToken": get_tokens_from_refresh_token,
     "GetUser": get_user,
     "GlobalSignOut": global_sign_out,
     "InitiateAuth": initiate_auth,

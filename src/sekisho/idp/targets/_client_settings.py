@@ -144,7 +144,21 @@ async def client_settings(svc: Services, pool: Pool, req: Request, has_secret: b
     auth_session = req.get("AuthSessionValidity") or 3
     if not isinstance(auth_session, int) or not 3 <= auth_session <= 15:
         raise CognitoError.invalid_parameter("AuthSessionValidity must be between 3 and 15 minutes.")
+    rotation = req.get("RefreshTokenRotation")
+    if rotation is not None:
+        grace = rotation.get("RetryGracePeriodSeconds", 0) if isinstance(rotation, dict) else None
+        if (
+            not isinstance(rotation, dict)
+            or rotation.get("Feature") not in ("ENABLED", "DISABLED")
+            or not isinstance(grace, int)
+            or not 0 <= grace <= 60
+        ):
+            raise CognitoError.invalid_parameter(
+                "RefreshTokenRotation needs Feature ENABLED or DISABLED and RetryGracePeriodSeconds from 0 to 60."
+            )
     settings: dict[str, Any] = {"RefreshTokenValidity": 30}
+    if rotation is not None:
+        settings["RefreshTokenRotation"] = {"Feature": rotation["Feature"], "RetryGracePeriodSeconds": grace}
     _validity(req, settings)
     optional = {
         "ReadAttributes": optional_list(req, "ReadAttributes"),
