@@ -11,6 +11,8 @@ from starlette.responses import HTMLResponse
 
 __all__ = ["render"]
 
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+
 
 @cache
 def _environment() -> jinja2.Environment:
@@ -25,6 +27,7 @@ def render(request: Request, template: str, context: dict[str, Any], status: int
     html = _environment().get_template(template).render(**context)
     response = HTMLResponse(html, status_code=status)
     response.headers["cache-control"] = "no-store"
-    response.headers["content-security-policy"] = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self' *"
+    # No form-action: after a POST the browser follows redirects to the client's callback, whatever its scheme.
+    response.headers["content-security-policy"] = _CSP
     response.headers["x-frame-options"] = "DENY"
     return response
