@@ -29,6 +29,7 @@ __all__ = [
     "AccessLog",
     "ErrorLogFormatter",
     "RedactingFilter",
+    "close_handler",
     "configure_error_log",
     "open_log_stream",
 ]
@@ -110,6 +111,19 @@ def open_log_stream(config: NodeConfig, target: LogTarget) -> TextIO | None:
     return open(path, "a", encoding="utf-8", buffering=1)
 
 
+_OWNED: Final = "sekisho-error-log"
+
+
+def close_handler(handler: logging.Handler) -> None:
+    """Close a handler `configure_error_log` made, and its file (never stdout/stderr)."""
+    if handler.get_name() != _OWNED or not isinstance(handler, logging.StreamHandler):
+        return
+    stream = handler.stream
+    handler.close()
+    if stream not in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        stream.close()
+
+
 def configure_error_log(config: NodeConfig, *, worker: int = 0, verbose: bool = False) -> None:
     """Route the `sekisho` logger (and uvicorn's) to `proxy_error_log`, Admin API loggers also to
     `admin_error_log` when that is a different target. `verbose` forces `debug` (the CLI's `--vv`)."""
@@ -118,9 +132,11 @@ def configure_error_log(config: NodeConfig, *, worker: int = 0, verbose: bool = 
     formatter = ErrorLogFormatter(worker)
     root = logging.getLogger("sekisho")
     admin = logging.getLogger("sekisho.admin")
-    for logger in (root, admin, logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error")):
+    owned = ("uvicorn", "uvicorn.error", "asyncio")
+    for logger in (root, admin, *(logging.getLogger(name) for name in owned)):
         for handler in list(logger.handlers):
             logger.removeHandler(handler)
+            close_handler(handler)
     root.setLevel(level)
     root.propagate = False
     streams: dict[str, TextIO | None] = {}
@@ -133,6 +149,7 @@ def configure_error_log(config: NodeConfig, *, worker: int = 0, verbose: bool = 
         if stream is None:
             return None
         handler = logging.StreamHandler(stream)
+        handler.set_name(_OWNED)
         handler.setFormatter(formatter)
         handler.addFilter(RedactingFilter())
         return handler

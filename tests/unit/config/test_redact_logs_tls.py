@@ -4,12 +4,41 @@ import json
 import logging
 import ssl
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from sekisho.config import LogTarget, load_config
-from sekisho.logs import AccessLog, configure_error_log
+from sekisho.logs import AccessLog, close_handler, configure_error_log
 from sekisho.utils.redact import MASK, redact, redact_headers, redact_query, redact_text, redact_url
 from sekisho.utils.tls import ensure_default_certificate, server_ssl_context
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """`configure_error_log` reconfigures process-wide loggers; put them back for other tests."""
+    names = ("sekisho", "sekisho.admin", "uvicorn", "uvicorn.error", "uvicorn.access", "asyncio")
+    saved = {
+        n: (
+            list(logging.getLogger(n).handlers),
+            logging.getLogger(n).propagate,
+            logging.getLogger(n).level,
+            logging.getLogger(n).disabled,
+        )
+        for n in names
+    }
+    yield
+    for name, (handlers, propagate, level, disabled) in saved.items():
+        logger = logging.getLogger(name)
+        for handler in logger.handlers:
+            if handler not in handlers:
+                close_handler(handler)
+        logger.handlers[:] = handlers
+        logger.propagate = propagate
+        logger.setLevel(level)
+        logger.disabled = disabled
+
 
 JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ"
 
