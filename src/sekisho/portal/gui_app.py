@@ -8,6 +8,7 @@ not found. Forms post back to the GUI itself; POSTs must come from the GUI's own
 from __future__ import annotations
 
 import base64
+import datetime
 import json
 import logging
 from importlib import resources
@@ -49,12 +50,20 @@ def _swagger_ui_dir() -> str:
     return str(bundle.swagger_ui_path)
 
 
+def _timestamp(value: Any) -> str:
+    if not isinstance(value, int | float):
+        return ""
+    return datetime.datetime.fromtimestamp(value, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("sekisho.portal", "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
         undefined=jinja2.ChainableUndefined,
     )
+    env.filters["timestamp"] = _timestamp
+    return env
 
 
 class _Forbidden(Exception):
