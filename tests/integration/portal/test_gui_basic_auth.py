@@ -163,3 +163,22 @@ async def test_api_login_with_basic_auth_and_session_logout(tmp_path: Path) -> N
         no_password = await p.api.post("/default/register", json={"email": "x@example.com", "meta": {"full_name": "X"}})
         assert no_password.status_code == 400
         assert no_password.json()["fields"] == {"password": "required field missing"}
+
+
+async def test_key_auth_portal(tmp_path: Path) -> None:
+    async with running_portal(tmp_path, auth="key-auth") as p:
+        body = {"email": "kay@example.com", "meta": {"full_name": "Kay"}, "key": "kay-secret-key-0001"}
+        assert (await p.api.post("/default/register", json=body)).status_code == 200
+        developer = await find_developer(p.db, "kay@example.com")
+        assert developer is not None
+        await update_developer(p.db, developer, {"status": 0})
+        assert (await p.api.get("/default/auth", headers={"apikey": "wrong"})).status_code == 401
+        login = await p.api.get("/default/auth", headers={"apikey": "kay-secret-key-0001"})
+        assert login.status_code == 200
+        assert (await p.api.get("/default/developer")).json()["email"] == "kay@example.com"
+        gui_login = await p.gui.post("/default/login", data={"email": "kay@example.com", "key": "kay-secret-key-0001"})
+        assert gui_login.status_code == 303
+        await update_developer(p.db, developer, {"status": 3})
+        revoked = await p.api.get("/default/developer")
+        assert revoked.status_code == 401
+        assert revoked.json() == {"message": "Unauthorized: Developer status: REVOKED"}

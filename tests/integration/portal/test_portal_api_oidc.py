@@ -4,6 +4,7 @@ applications and keys, `?logout=true` -> Cognito-style logout -> back to the por
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from sekisho.portal.developers import find_developer, update_developer
 from sekisho.portal.files import seed_files
 from sekisho.portal.workspaces import ensure_default_workspace
 from tests.helpers.asgi_server import serve_asgi
+from tests.integration.idp.flows import PASSWORD
 from tests.integration.idp.harness import IdpThread
 from tests.integration.portal.harness import open_portal_db
 from tests.integration.portal.oidc_setup import add_user, create_seed_pool, seed_auth_conf_text, sign_in_at_hosted_ui
@@ -134,3 +136,44 @@ async def _follow_to_portal(browser: httpx.AsyncClient, response: httpx.Response
         response = await browser.get(response.url.join(location), headers=headers)
         assert response.status_code == 302, response.text
     raise AssertionError("too many redirects")
+
+
+async def test_sign_up_provisions_the_idp_user(tmp_path: Path, idp: IdpThread, cognito: Any) -> None:
+    """`portal_idp_provisioning`: one sign-up on the portal also creates the user in the user pool."""
+    db, plugins = await open_portal_db(tmp_path)
+    settings = PortalSettings(gui_host="localhost:8003")
+    ctx = PortalContext(db=db, plugins=plugins, settings=settings, cluster_secret=secrets.token_bytes(32))
+    workspace = await ensure_default_workspace(db, settings)
+    auth = PortalAuth(ctx)
+    try:
+        async with serve_asgi(build_api_app(ctx, auth)) as api, httpx.AsyncClient() as client:
+            pool = create_seed_pool(idp, cognito, callbacks=[f"{api}/default/auth"], logout_urls=[f"{GUI}/default"])
+            provisioning = json.dumps({"endpoint": idp.url, "client_id": pool.client_id})
+            config = {
+                "portal_auth": "openid-connect",
+                "portal_auth_conf": seed_auth_conf_text(pool, api=api, gui=GUI),
+                "portal_idp_provisioning": provisioning,
+                "portal_auto_approve": True,
+            }
+            await db.update("workspaces", workspace["id"], {"config": config})
+            body = {"email": "Lin@Example.com", "meta": {"full_name": "Lin Clark"}, "password": "weak"}
+            weak = await client.post(f"{api}/default/register", json=body)
+            assert weak.status_code == 400
+            assert "password" in weak.json()["fields"]
+            assert await find_developer(db, "lin@example.com") is None
+
+            body["password"] = PASSWORD
+            created = await client.post(f"{api}/default/register", json=body)
+            assert created.status_code == 200, created.text
+            assert created.json()["developer"]["status"] == 0
+            user = cognito.admin_get_user(UserPoolId=pool.pool_id, Username="lin@example.com")
+            attributes = {a["Name"]: a["Value"] for a in user["UserAttributes"]}
+            assert attributes["given_name"] == "Lin"
+            assert attributes["family_name"] == "Clark"
+            assert user["UserStatus"] == "UNCONFIRMED"
+
+            again = await client.post(f"{api}/default/register", json=body)
+            assert again.status_code == 409
+    finally:
+        await auth.close()
+        await db.close()
