@@ -518,20 +518,26 @@ class Pipeline:
         edits = ex.service_edits
         base: list[tuple[bytes, bytes]] | None = [] if edits else None
         append = parts.append
+        kinds = _REQUEST_KINDS
         for name, value in ex.headers:
-            lowered = name.lower()
-            if lowered in HOP_BY_HOP:
-                if lowered == b"x-forwarded-for":
+            kind = kinds.get(name)
+            if kind is None:
+                kind = _request_kind(name)
+            if kind:
+                if kind == _FORWARDED_FOR:
                     xff = value if xff is None else xff + b", " + value
-                elif trusted and lowered.startswith(b"x-forwarded-"):
+                elif kind == _FORWARDED and trusted:
                     if forwarded is None:
                         forwarded = {}
-                    forwarded.setdefault(lowered, value)
+                    forwarded.setdefault(name.lower(), value)
                 continue
             if base is not None:
                 base.append((name, value))
             else:
-                append(name + b": " + value + b"\r\n")
+                append(name)
+                append(b": ")
+                append(value)
+                append(b"\r\n")
         if edits and base is not None:
             for name, value in edits.apply(base):
                 append(name + b": " + value + b"\r\n")
@@ -609,23 +615,29 @@ class Pipeline:
             framed = False
             length_known = False
             has_body_filter = ex.has_body_filter
+            kinds = _RESPONSE_KINDS
             for name, value in headers:
-                first = name[0] | 0x20
-                # Only names starting with c, k, p, t or u can be hop-by-hop or Content-Length.
-                if first == 0x63 or first == 0x6B or first == 0x70 or first == 0x74 or first == 0x75:
-                    lowered = name.lower()
-                    if lowered in RESPONSE_HOP_BY_HOP:
-                        if lowered == b"transfer-encoding":
-                            framed = True
-                        elif status == 101 and (lowered == b"connection" or lowered == b"upgrade"):
-                            append(name + b": " + value + b"\r\n")
+                kind = kinds.get(name)
+                if kind is None:
+                    kind = _response_kind(name)
+                if kind:
+                    if kind == _HOP:
                         continue
-                    if lowered == b"content-length":
+                    if kind == _TRANSFER_ENCODING:
+                        framed = True
+                        continue
+                    if kind == _UPGRADE_HEADER:
+                        if status != 101:
+                            continue
+                    else:  # Content-Length
                         framed = True
                         if has_body_filter:
                             continue
                         length_known = True
-                append(name + b": " + value + b"\r\n")
+                append(name)
+                append(b": ")
+                append(value)
+                append(b"\r\n")
             ex.upstream_framed = framed
             if status == 101 or ex.method == b"HEAD" or status == 204 or status == 304 or length_known:
                 pass
@@ -688,6 +700,46 @@ class Pipeline:
         self.pool.close()
         for task in list(self._tasks):
             task.cancel()
+
+
+# Header names as received -> what the proxy does with them, memoized (names repeat; the cap bounds memory).
+_HOP, _TRANSFER_ENCODING, _UPGRADE_HEADER, _CONTENT_LENGTH = 1, 2, 3, 4
+_FORWARDED_FOR, _FORWARDED = 2, 3
+_RESPONSE_KINDS: dict[bytes, int] = {}
+_REQUEST_KINDS: dict[bytes, int] = {}
+_KIND_CACHE_LIMIT: Final = 4096
+
+
+def _response_kind(name: bytes) -> int:
+    lowered = name.lower()
+    if lowered == b"transfer-encoding":
+        kind = _TRANSFER_ENCODING
+    elif lowered in (b"connection", b"upgrade"):
+        kind = _UPGRADE_HEADER
+    elif lowered in RESPONSE_HOP_BY_HOP:
+        kind = _HOP
+    elif lowered == b"content-length":
+        kind = _CONTENT_LENGTH
+    else:
+        kind = 0
+    if len(_RESPONSE_KINDS) < _KIND_CACHE_LIMIT:
+        _RESPONSE_KINDS[name] = kind
+    return kind
+
+
+def _request_kind(name: bytes) -> int:
+    lowered = name.lower()
+    if lowered == b"x-forwarded-for":
+        kind = _FORWARDED_FOR
+    elif lowered.startswith(b"x-forwarded-"):
+        kind = _FORWARDED if lowered in HOP_BY_HOP else 0
+    elif lowered in HOP_BY_HOP:
+        kind = _HOP
+    else:
+        kind = 0
+    if len(_REQUEST_KINDS) < _KIND_CACHE_LIMIT:
+        _REQUEST_KINDS[name] = kind
+    return kind
 
 
 def _debug_headers(ex: Exchange) -> list[bytes]:

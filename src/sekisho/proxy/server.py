@@ -181,7 +181,7 @@ class ClientProtocol(asyncio.Protocol):
         self._header_bytes = 0
         self._header_count = 0
         if self.deadline == 0.0 or self.active is None:
-            self.deadline = self.loop.time() + self.settings.header_read_timeout
+            self.deadline = ex.start + self.settings.header_read_timeout
 
     def on_url(self, url: bytes) -> None:
         ex = self.current
