@@ -19,6 +19,7 @@ from starlette.routing import Route
 from sekisho.admin import AdminContext, build_admin_app
 from sekisho.entities import EntityRegistry
 from sekisho.plugins.base import Plugin
+from sekisho.plugins.rate_limiting.shared import default_path
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.proxy.server import ProxyServer
 from sekisho.proxy.settings import ListenSpec, ProxySettings
@@ -161,4 +162,5 @@ async def running_gateway(
             close = getattr(instance, "close", None)
             if close is not None:
                 await close()
+        default_path(server.settings.node_id).unlink(missing_ok=True)  # the node's rate-limiting table
         await db.close()

@@ -4,7 +4,11 @@ Limits are per hour or day, so a test never straddles a window boundary in pract
 
 from __future__ import annotations
 
-from tests.integration.plugins.support import Gateway
+import uuid
+from pathlib import Path
+
+from sekisho.proxy.settings import ProxySettings
+from tests.integration.plugins.support import Gateway, running_gateway
 
 
 async def test_limit_is_enforced_with_kongs_headers(gw: Gateway) -> None:
@@ -78,3 +82,26 @@ async def test_consumer_scoped_limit_overrides_the_route_limit(gw: Gateway) -> N
     assert (await gw.client.get("/tiers", headers={"apikey": "free"})).status_code == 429
     gold_response = await gw.client.get("/tiers", headers={"apikey": "gold"})
     assert gold_response.status_code == 200 and gold_response.headers["x-ratelimit-limit-hour"] == "5"
+
+
+async def test_local_counters_are_shared_by_the_workers_of_a_node(tmp_path: Path) -> None:
+    """Two workers of one node (same node id, separate processes' state) count together, as Kong's `local`."""
+    settings = ProxySettings(node_id=str(uuid.uuid4()))
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    ids = {name: str(uuid.uuid4()) for name in ("service", "route", "plugin")}
+    async with (
+        running_gateway(tmp_path / "a", settings) as first,
+        running_gateway(tmp_path / "b", settings) as second,
+    ):
+        for gw in (first, second):
+            await gw.add("services", {"id": ids["service"], "url": gw.upstream})
+            route = {"id": ids["route"], "paths": ["/node"], "service": {"id": ids["service"]}}
+            await gw.add("routes", route)
+            config = {"hour": 3, "limit_by": "ip"}
+            await gw.plugin("rate-limiting", config, id=ids["plugin"], route={"id": ids["route"]})
+        assert (await first.client.get("/node")).status_code == 200
+        assert (await second.client.get("/node")).status_code == 200
+        third = await first.client.get("/node")
+        assert third.status_code == 200 and third.headers["x-ratelimit-remaining-hour"] == "0"
+        assert (await second.client.get("/node")).status_code == 429

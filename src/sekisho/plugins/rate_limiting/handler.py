@@ -11,8 +11,16 @@ from typing import Any
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
 from sekisho.plugins.rate_limiting.counters import LocalCounters
-from sekisho.plugins.rate_limiting.policies import CounterError, LocalPolicy, Policy, RedisPolicy, RedisSettings
+from sekisho.plugins.rate_limiting.policies import (
+    CounterError,
+    LocalPolicy,
+    NodePolicy,
+    Policy,
+    RedisPolicy,
+    RedisSettings,
+)
 from sekisho.plugins.rate_limiting.schema import CONFIG, PERIODS
+from sekisho.plugins.rate_limiting.shared import SharedCounters, default_path
 from sekisho.plugins.rate_limiting.windows import EXPIRATION, window_starts
 
 __all__ = ["Handler", "RateLimitingConf", "Usage", "client_headers"]
@@ -74,22 +82,35 @@ class Handler(Plugin[RateLimitingConf]):
     CONFIG = CONFIG
 
     def __init__(self) -> None:
-        self._local = LocalPolicy(LocalCounters())
+        self._local: Policy | None = None
         self._redis: dict[RedisSettings, RedisPolicy] = {}
 
-    def _policy(self, conf: RateLimitingConf) -> Policy:
+    def _local_policy(self, kong: PDK) -> Policy:
+        """Node-wide counters in a shared file; this worker's memory when the file cannot be used."""
+        if self._local is None:
+            try:
+                self._local = NodePolicy(SharedCounters(default_path(kong.node.get_id())))
+            except OSError as exc:
+                kong.log.warn("rate-limiting: node-wide counters unavailable, counting per worker: ", exc)
+                self._local = LocalPolicy(LocalCounters())
+        return self._local
+
+    def _policy(self, kong: PDK, conf: RateLimitingConf) -> Policy:
         if conf.redis is None:
-            return self._local
+            return self._local_policy(kong)
         policy = self._redis.get(conf.redis)
         if policy is None:
             policy = self._redis[conf.redis] = RedisPolicy(conf.redis.client())
         return policy
 
     async def close(self) -> None:
-        """Close Redis connections (the worker is stopping)."""
+        """Close Redis connections and the node table (the worker is stopping)."""
         policies, self._redis = list(self._redis.values()), {}
         for policy in policies:
             await policy.close()
+        local, self._local = self._local, None
+        if isinstance(local, NodePolicy):
+            local.counters.close()
 
     def prepare(self, config: Mapping[str, Any]) -> RateLimitingConf:
         redis = None
@@ -125,7 +146,7 @@ class Handler(Plugin[RateLimitingConf]):
         starts = window_starts(now)
         keys = {p: f"ratelimit:{route_id}:{service_id}:{identifier}:{starts[p]}:{p}" for p, _ in conf.limits}
 
-        policy = self._policy(conf)
+        policy = self._policy(kong, conf)
         try:
             counts = await policy.usage([keys[p] for p, _ in conf.limits], now)
         except CounterError as exc:

@@ -12,8 +12,9 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from sekisho.plugins.rate_limiting.counters import LocalCounters
+from sekisho.plugins.rate_limiting.shared import SharedCounters
 
-__all__ = ["CounterError", "LocalPolicy", "Policy", "RedisPolicy", "RedisSettings"]
+__all__ = ["CounterError", "LocalPolicy", "NodePolicy", "Policy", "RedisPolicy", "RedisSettings"]
 
 
 class CounterError(Exception):
@@ -38,6 +39,19 @@ class LocalPolicy:
     async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
         for key, expires_at in keys:
             self._counters.increment(key, expires_at, now)
+
+
+class NodePolicy:
+    """The `local` policy over counters shared by every worker process of the node."""
+
+    def __init__(self, counters: SharedCounters) -> None:
+        self.counters = counters
+
+    async def usage(self, keys: Sequence[str], now: float) -> list[int]:
+        return self.counters.usage(keys, now)
+
+    async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
+        self.counters.increment(keys, now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,8 +73,8 @@ CONFIG = Record(
             default="local",
             one_of=["local", "redis"],
             description=(
-                "Where counters live: `local` (the memory of each worker process) or `redis` (shared by every"
-                " worker and node). Kong's `cluster` policy is not supported."
+                "Where counters live: `local` (shared by the worker processes of this node) or `redis` (shared"
+                " by every node). Kong's `cluster` policy is not supported."
             ),
         ),
         "fault_tolerant": Boolean(
