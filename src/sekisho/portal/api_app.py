@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -250,4 +252,12 @@ def build_api_app(ctx: PortalContext, auth: PortalAuth | None = None) -> Starlet
         Route(base + "/files", w(api.list_files), methods=["GET"]),
         Route(base + "/files/{path:path}", w(api.get_file), methods=["GET"]),
     ]
-    return Starlette(routes=routes)
+    origins = [ctx.settings.gui_url, *ctx.settings.cors_origins]
+    cors = Middleware(
+        CORSMiddleware,
+        allow_origins=origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PATCH", "DELETE"],
+        allow_headers=["Content-Type", "Authorization", "apikey"],
+    )
+    return Starlette(routes=routes, middleware=[cors])

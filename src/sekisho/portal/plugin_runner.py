@@ -397,11 +397,32 @@ class PortalKong:
         return _EntityReader(self._db, entity)
 
 
+MAX_AUTH_BODY = 64 * 1024
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None when it exceeds `MAX_AUTH_BODY` (login forms and callbacks are small)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_AUTH_BODY):
+        return None
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_AUTH_BODY:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 async def run_access(
     plugin: Plugin[Any], prepared: Any, request: Request, db: Database, *, secret: bytes, node_id: str = ""
 ) -> AuthOutcome:
     """Run `plugin.access` once; a short-circuit is recorded in `outcome.exit`, never raised."""
-    body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+    body = await _bounded_body(request) if request.method in ("POST", "PUT", "PATCH") else b""
+    if body is None:
+        outcome = AuthOutcome(exit=ShortCircuit(413, {"message": "Request size limit exceeded"}, None))
+        return outcome
     outcome = AuthOutcome()
     kong: PDK = PortalKong(request, body, db, outcome, plugin=plugin.NAME, node=_Node(node_id, secret))
     try:

@@ -182,3 +182,21 @@ async def test_key_auth_portal(tmp_path: Path) -> None:
         revoked = await p.api.get("/default/developer")
         assert revoked.status_code == 401
         assert revoked.json() == {"message": "Unauthorized: Developer status: REVOKED"}
+
+
+async def test_portal_api_limits_and_cors(tmp_path: Path) -> None:
+    async with running_portal(tmp_path) as p:
+        huge = await p.api.post("/default/auth", content=b"x" * (65 * 1024))
+        assert huge.status_code == 413
+        gui_origin = "http://127.0.0.1:8003"  # PortalSettings' default portal_gui_host
+        preflight = await p.api.options(
+            "/default/developer", headers={"Origin": gui_origin, "Access-Control-Request-Method": "GET"}
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == gui_origin
+        assert preflight.headers["access-control-allow-credentials"] == "true"
+        foreign = await p.api.options(
+            "/default/developer", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
+        )
+        assert "access-control-allow-origin" not in foreign.headers
+        assert (await p.api.get("/nowhere/files")).status_code == 404
