@@ -137,6 +137,7 @@ class Exchange:
     upstream_first_byte: float = 0.0
     sent_at: float = 0.0
     read_timeout: float = 60.0
+    write_timeout: float = 60.0
     write_paused_at: float = 0.0
     upstream_bytes_seen: bool = False
     upstream_keep_off: bool = False
@@ -198,6 +199,7 @@ class Exchange:
         sink = self.body_sink
         if sink is not None and not self.body_keep:
             self.body_streamed = True
+            self.sent_at = self.conn.loop.time()
             sink.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if self.chunked_in else chunk)
             return
         if self.body_overflow:
@@ -222,6 +224,8 @@ class Exchange:
     def body_done(self) -> None:
         self.body_complete = True
         sink = self.body_sink
+        if sink is not None:
+            self.sent_at = self.conn.loop.time()
         if sink is not None and self.chunked_in and self.replaced_body is None:
             sink.write(b"0\r\n\r\n")
         waiter = self.body_waiter
@@ -347,9 +351,12 @@ class Exchange:
         self.conn.pipeline.upstream_failed(self, error)
 
     def upstream_write_paused(self) -> None:
+        self.write_paused_at = self.conn.loop.time()
         self.conn.pause_reading(self.conn.PAUSE_UPSTREAM)
 
     def upstream_write_resumed(self) -> None:
+        self.write_paused_at = 0.0
+        self.sent_at = self.conn.loop.time()
         self.conn.resume_reading(self.conn.PAUSE_UPSTREAM)
 
     def start_read_timer(self, timeout: float) -> None:
@@ -361,6 +368,12 @@ class Exchange:
         """Called by the pipeline's sweeper; True once the exchange stops being watched."""
         upstream = self.upstream
         if upstream is None or self.finished:
+            return True
+        if self.write_paused_at:
+            # service.write_timeout: the upstream stopped taking the request body
+            if now - self.write_paused_at < self.write_timeout:
+                return False
+            self.upstream_failed(UpstreamError(504, "upstream write timed out", retryable=False))
             return True
         if now - max(upstream.last_read, self.sent_at) < self.read_timeout:
             return False

@@ -451,6 +451,8 @@ class Pipeline:
         if ex.conn.write_paused:
             conn.pause_reading()
         info = ex.target_info
+        if info is not None:
+            ex.write_timeout = info.write_timeout
         ex.start_read_timer(info.read_timeout if info is not None else 60.0)
 
     def upstream_failed(self, ex: Exchange, error: UpstreamError) -> None:

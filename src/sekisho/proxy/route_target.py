@@ -34,6 +34,7 @@ class RouteTarget:
         "scheme",
         "service",
         "tls_verify",
+        "write_timeout",
     )
 
     def __init__(self, snapshot: Snapshot, route: dict[str, Any], service: dict[str, Any]) -> None:
@@ -49,6 +50,7 @@ class RouteTarget:
         self.balancer: Balancer | None = snapshot.balancer_for(self.host)
         self.connect_timeout = int(service.get("connect_timeout") or 60000) / 1000
         self.read_timeout = int(service.get("read_timeout") or 60000) / 1000
+        self.write_timeout = int(service.get("write_timeout") or 60000) / 1000
         self.retries = int(service.get("retries") or 0)
         self.tls_verify = bool(service.get("tls_verify"))
         self.pool_key = (self.host, self.port, self.scheme == "https", None)

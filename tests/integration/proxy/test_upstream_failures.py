@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+import ssl
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from sekisho.proxy import ProxySettings
 from tests.helpers.echo_upstream import EchoUpstream
-from tests.helpers.proxy_harness import ProxyHarness
+from tests.helpers.proxy_harness import ProxyHarness, self_signed
 
 
 def _closed_port() -> int:
@@ -127,3 +132,88 @@ async def test_headers_off_removes_via_server_and_latency_headers(echo: EchoUpst
         generated = await h.client.get("/other")
         assert "server" not in generated.headers
         assert "x-kong-response-latency" not in generated.headers
+
+
+async def _serve_forever(handler: Any) -> tuple[asyncio.Server, int]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    return server, int(server.sockets[0].getsockname()[1])
+
+
+async def test_a_garbage_answer_gives_502() -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"SSH-2.0-OpenSSH_9.2\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server, port = await _serve_forever(garbage)
+    try:
+        async with ProxyHarness() as h:
+            service = h.service(f"http://127.0.0.1:{port}", retries=0)
+            h.route(service, paths=["/"])
+            await h.start()
+            response = await h.client.get("/", headers={"Accept": "application/json"})
+            assert response.status_code == 502
+    finally:
+        server.close()
+
+
+async def test_an_upstream_that_stops_reading_the_body_gives_504_after_write_timeout() -> None:
+    stalled: list[asyncio.StreamWriter] = []
+
+    async def never_reads(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stalled.append(writer)
+        await asyncio.sleep(30)
+
+    server, port = await _serve_forever(never_reads)
+    try:
+        async with ProxyHarness() as h:
+            service = h.service(f"http://127.0.0.1:{port}", retries=0, write_timeout=300, read_timeout=60000)
+            h.route(service, paths=["/"])
+            await h.start()
+            total = 64 * 1024 * 1024
+            reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
+            writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % total)
+
+            async def send_body() -> None:
+                block = b"z" * (1024 * 1024)
+                with contextlib.suppress(ConnectionError):
+                    for _ in range(64):
+                        writer.write(block)
+                        await writer.drain()
+
+            sender = asyncio.create_task(send_body())
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 20)
+            assert head.startswith(b"HTTP/1.1 504")
+            sender.cancel()
+            writer.close()
+    finally:
+        for stalled_writer in stalled:
+            stalled_writer.close()
+        server.close()
+
+
+async def test_https_services_are_reached_over_tls(tmp_path: Path) -> None:
+    self_signed("upstream.example", tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "upstream.example.crt", tmp_path / "upstream.example.key")
+
+    async def tls_echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        body = b"tls:" + head.split(b"\r\n", 1)[0]
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(tls_echo, "127.0.0.1", 0, ssl=context)
+    port = int(server.sockets[0].getsockname()[1])
+    try:
+        async with ProxyHarness() as h:
+            service = h.service(f"https://127.0.0.1:{port}/base")
+            h.route(service, paths=["/"])
+            await h.start()
+            response = await h.client.get("/x")
+            assert response.status_code == 200
+            assert response.content == b"tls:GET /base/x HTTP/1.1"
+    finally:
+        server.close()
