@@ -24,7 +24,7 @@ from sekisho.portal.developers import developer_for_consumer
 from sekisho.portal.plugin_runner import exit_response
 from sekisho.portal.registration import register_developer
 from sekisho.portal.statuses import DeveloperStatus
-from sekisho.portal.workspaces import EffectivePortal, effective_portal, load_workspace
+from sekisho.portal.workspaces import DEFAULT_WORKSPACE, EffectivePortal, effective_portal, load_workspace
 from sekisho.store.base import Row
 
 __all__ = ["PortalRequestError", "build_api_app", "resolve_portal"]
@@ -42,8 +42,12 @@ class PortalRequestError(Exception):
 
 
 async def resolve_portal(ctx: PortalContext, request: Request) -> EffectivePortal:
-    """The workspace of the first path segment, with its portal enabled; else 404."""
-    workspace = await load_workspace(ctx.db, request.path_params.get("workspace", ""))
+    """The workspace of the first path segment, with its portal enabled; else 404. Only `default` holds
+    portal data so far, so other workspaces have no portal yet."""
+    name = request.path_params.get("workspace", "")
+    if name != DEFAULT_WORKSPACE:
+        raise PortalRequestError(404, "Not found")
+    workspace = await load_workspace(ctx.db, name)
     if workspace is None:
         raise PortalRequestError(404, "Not found")
     portal = effective_portal(workspace, ctx.settings)
