@@ -438,8 +438,12 @@ class Exchange:
             self.upstream = None
             upstream.abandon()
         if not self.body_complete:
-            # The rest of the request body will not be read: the connection cannot be reused.
-            self.close_after = True
+            # The answer went out before the whole body arrived: the rest is read and dropped (the
+            # connection drains it, or closes if it is too much).
+            self.body_sink = None
+            if self.replaced_body is None:
+                self.replaced_body = b""
+            self.body_chunks = []
         self.conn.exchange_done(self)
         self.conn.pipeline.after(self)
 

@@ -31,6 +31,8 @@ __all__ = ["ClientProtocol", "ProxyServer"]
 logger = logging.getLogger("sekisho.proxy")
 
 _MAX_PIPELINED = 32
+_MAX_DRAIN = 1024 * 1024  # request body bytes read and dropped after an early answer before closing instead
+_DRAIN_TIMEOUT = 5.0
 
 
 class _LimitExceeded(Exception):
@@ -43,6 +45,7 @@ class ClientProtocol(asyncio.Protocol):
     PAUSE_PIPELINE = 4
 
     __slots__ = (
+        "_draining",
         "_header_bytes",
         "_header_count",
         "_parser",
@@ -86,6 +89,7 @@ class ClientProtocol(asyncio.Protocol):
         self.current: Exchange | None = None
         self.active: Exchange | None = None
         self._queue: collections.deque[Exchange] = collections.deque()
+        self._draining: Exchange | None = None
         self._paused = 0
         self._upgraded = False
         self._header_bytes = 0
@@ -272,6 +276,10 @@ class ClientProtocol(asyncio.Protocol):
         if ex is not None:
             self.current = None
             ex.body_done()
+            if ex is self._draining:
+                self._draining = None
+                self.active = None
+                self._next()
 
     # -- used by exchanges ----------------------------------------------------------------------------------
     def write(self, data: bytes) -> None:
@@ -320,6 +328,18 @@ class ClientProtocol(asyncio.Protocol):
         if self._upgraded:
             self.close()
             return
+        if not ex.body_complete:
+            if ex.content_length < 0 or ex.content_length - ex.body_received > _MAX_DRAIN:
+                self.close()
+                return
+            self._draining = ex  # read and drop the rest of the body, then go on with the connection
+            self.active = ex
+            self.deadline = self.loop.time() + _DRAIN_TIMEOUT
+            self.resume_reading(self.PAUSE_BODY | self.PAUSE_UPSTREAM)
+            return
+        self._next()
+
+    def _next(self) -> None:
         self.resume_reading(self.PAUSE_PIPELINE | self.PAUSE_BODY | self.PAUSE_UPSTREAM)
         if self._queue:
             following = self._queue.popleft()

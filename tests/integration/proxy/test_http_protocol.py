@@ -210,3 +210,22 @@ async def test_a_slow_client_does_not_stall_others(echo: EchoUpstream) -> None:
         half_writer.close()
     finally:
         await h.stop()
+
+
+async def test_an_early_answer_drains_the_rest_of_the_body_and_keeps_the_connection(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/api"])
+        await h.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
+        writer.write(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n12345")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 404")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        writer.write(b"67890GET /api/next HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 200")
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        assert json.loads(await reader.readexactly(length))["path"] == "/next"
+        writer.close()
