@@ -14,13 +14,14 @@ from typing import Any, Literal
 from joserfc.jwk import RSAKey
 
 from sekisho.idp.clock import Clock
+from sekisho.idp.lifetimes import lifetime_seconds
 from sekisho.idp.store import Conflict, Insert, Put, StoreAdapter
 
 __all__ = ["MAX_TOKEN_LIFETIME_SECONDS", "KeyRing", "KeyUse", "SigningKey"]
 
 KeyUse = Literal["id", "access"]
 _KIND = "signing_key"
-# ID/access tokens live at most one day (Cognito's upper bound), so a retired key is kept that long.
+# ID/access tokens live at most one day (Cognito's upper bound): the longest a retired key may be needed.
 MAX_TOKEN_LIFETIME_SECONDS = 86_400
 
 
@@ -53,7 +54,7 @@ class KeyRing:
         keys = [
             r["public_jwk"]
             for r in sorted(await self._records(pool_id), key=lambda r: (r["use"], r["created_at"]))
-            if r.get("retired_at") is None or r["retired_at"] + MAX_TOKEN_LIFETIME_SECONDS > now
+            if r.get("retired_at") is None or _published_until(r) > now
         ]
         return {"keys": keys}
 
@@ -61,18 +62,23 @@ class KeyRing:
         record = await self._store.get(_KIND, pool_id, kid)
         if record is None:
             return None
-        retired = record.get("retired_at")
-        if retired is not None and retired + MAX_TOKEN_LIFETIME_SECONDS <= self._clock.now():
+        if record.get("retired_at") is not None and _published_until(record) <= self._clock.now():
             return None
         return self._private(record)
 
     async def rotate(self, pool_id: str) -> list[str]:
-        """Retire the current keys of the pool and make new ones; returns the new kids."""
+        """Retire the current keys of the pool and make new ones; returns the new kids.
+
+        A retired key stays published until the longest-lived ID or access token of the pool's clients, signed
+        just before the rotation, has expired."""
         now = self._clock.now()
+        clients = await self._store.list("client", pool_id)
+        keep = max([lifetime_seconds(c, which) for c in clients for which in ("AccessToken", "IdToken")] or [3600])
         ops: list[Insert | Put] = []
         for record in await self._records(pool_id):
             if record.get("retired_at") is None:
-                ops.append(Put(_KIND, pool_id, record["kid"], {**record, "retired_at": now}))
+                retired = {**record, "retired_at": now, "published_until": now + min(keep, MAX_TOKEN_LIFETIME_SECONDS)}
+                ops.append(Put(_KIND, pool_id, record["kid"], retired))
         new = [_new_record("id", now), _new_record("access", now)]
         ops += [Insert(_KIND, pool_id, r["kid"], r) for r in new]
         await self._store.apply(ops)
@@ -103,6 +109,10 @@ class KeyRing:
             key = RSAKey.import_key(record["private_pem"])
             self._cache[kid] = key
         return key
+
+
+def _published_until(record: dict[str, Any]) -> float:
+    return float(record.get("published_until") or record["retired_at"] + MAX_TOKEN_LIFETIME_SECONDS)
 
 
 def _new_record(use: str, now: float) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from joserfc import jws
 from joserfc.errors import JoseError
 
 from sekisho.idp.errors import CognitoError
+from sekisho.idp.lifetimes import lifetime_seconds
 from sekisho.idp.models import Client, Pool, User, attribute_map, can_read
 from sekisho.idp.services import Services
 from sekisho.idp.store import Put
@@ -47,9 +48,6 @@ _PROFILE_ATTRIBUTES = {
     "updated_at",
     "address",
 }
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
-_DEFAULT_UNITS = {"AccessToken": "hours", "IdToken": "hours", "RefreshToken": "days"}
-_DEFAULT_VALUES = {"AccessToken": 1, "IdToken": 1, "RefreshToken": 30}
 _JWE_HEADER = base64.urlsafe_b64encode(b'{"cty":"JWT","enc":"A256GCM","alg":"RSA-OAEP"}').rstrip(b"=").decode()
 
 
@@ -73,14 +71,6 @@ class IssuedTokens:
     id_token: str | None
     refresh_token: str | None
     expires_in: int
-
-
-def lifetime_seconds(client: Client, which: str) -> int:
-    """`which` is AccessToken, IdToken or RefreshToken; units as TokenValidityUnits (defaults hours/hours/days)."""
-    field = {"AccessToken": "AccessTokenValidity", "IdToken": "IdTokenValidity", "RefreshToken": "RefreshTokenValidity"}
-    value = client.get(field[which]) or _DEFAULT_VALUES[which]
-    unit = (client.get("TokenValidityUnits") or {}).get(which) or _DEFAULT_UNITS[which]
-    return int(value) * _UNIT_SECONDS[unit]
 
 
 def attribute_claims(

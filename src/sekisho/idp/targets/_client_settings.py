@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sekisho.idp.errors import CognitoError
+from sekisho.idp.lifetimes import UNIT_SECONDS
 from sekisho.idp.models import Pool
 from sekisho.idp.services import Services
 from sekisho.idp.targets._common import Request, optional_list, require_str
@@ -32,7 +33,6 @@ _VALIDITY_BOUNDS = {  # (min, max) in seconds
     "IdToken": (300, 86400),
     "RefreshToken": (3600, 315_360_000),
 }
-_UNIT_SECONDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400}
 
 
 def is_allowed_redirect(url: str) -> bool:
@@ -87,7 +87,7 @@ def _validity(req: Request, settings: dict[str, Any]) -> None:
         if not isinstance(value, int):
             raise CognitoError("SerializationException", f"NUMBER_VALUE can not be converted to {field}")
         default_unit = "days" if which == "RefreshToken" else "hours"
-        seconds = value * _UNIT_SECONDS[unit or default_unit]
+        seconds = value * UNIT_SECONDS[unit or default_unit]
         low, high = _VALIDITY_BOUNDS[which]
         if not low <= seconds <= high:
             raise CognitoError.invalid_parameter(
