@@ -212,7 +212,9 @@ def _sekisho_oidc_bearer(env: BenchEnvironment, procs: ProcessSet) -> Deployment
     server = start_sekisho(procs, env.root, "sekisho-oidc-bearer", config, probe_headers=headers)
     url = server.base_url + "/"
     _bearer_checks(env, url, "sekisho openid-connect bearer")
-    return Deployment(server=server, url=url, headers=headers, note="2 workers, RS256 bearer, issuer discovery then the https JWKS")
+    return Deployment(
+        server=server, url=url, headers=headers, note="2 workers, RS256 bearer, issuer discovery then the https JWKS"
+    )
 
 
 def _sekisho_oidc_session(env: BenchEnvironment, procs: ProcessSet) -> Deployment:
