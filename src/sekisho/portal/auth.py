@@ -98,7 +98,13 @@ class PortalAuth:
             overrides = _LOGIN_OVERRIDES if login else _PAGE_OVERRIDES
         plugin, prepared = self.plugin(portal.auth, portal.auth_conf, overrides)
         return await run_access(
-            plugin, prepared, request, self.ctx.db, secret=self.ctx.cluster_secret, node_id=self.ctx.node_id
+            plugin,
+            prepared,
+            request,
+            self.ctx.db,
+            secret=self.ctx.cluster_secret,
+            node_id=self.ctx.node_id,
+            read_body=login,
         )
 
     async def close(self) -> None:

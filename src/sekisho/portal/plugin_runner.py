@@ -416,10 +416,20 @@ async def _bounded_body(request: Request) -> bytes | None:
 
 
 async def run_access(
-    plugin: Plugin[Any], prepared: Any, request: Request, db: Database, *, secret: bytes, node_id: str = ""
+    plugin: Plugin[Any],
+    prepared: Any,
+    request: Request,
+    db: Database,
+    *,
+    secret: bytes,
+    node_id: str = "",
+    read_body: bool = True,
 ) -> AuthOutcome:
-    """Run `plugin.access` once; a short-circuit is recorded in `outcome.exit`, never raised."""
-    body = await _bounded_body(request) if request.method in ("POST", "PUT", "PATCH") else b""
+    """Run `plugin.access` once; a short-circuit is recorded in `outcome.exit`, never raised.
+
+    With `read_body=False` the plugin sees an empty body and the request's body is left for the handler."""
+    wants_body = read_body and request.method in ("POST", "PUT", "PATCH")
+    body = await _bounded_body(request) if wants_body else b""
     if body is None:
         outcome = AuthOutcome(exit=ShortCircuit(413, {"message": "Request size limit exceeded"}, None))
         return outcome
