@@ -9,8 +9,10 @@ to be opened.
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
@@ -665,6 +667,7 @@ class Pipeline:
                     continue
                 append(name + b": " + value + b"\r\n")
             append(b"Content-Length: %d\r\n" % generated_length)
+            append(_http_date())
             if self.server:
                 append(self.server)
             if self.response_latency:
@@ -742,6 +745,19 @@ def _request_kind(name: bytes) -> int:
     if len(_REQUEST_KINDS) < _KIND_CACHE_LIMIT:
         _REQUEST_KINDS[name] = kind
     return kind
+
+
+_DATE: list[Any] = [0, b""]
+
+
+def _http_date() -> bytes:
+    """`Date: ...` for generated responses, formatted once per second."""
+    now = int(time.time())
+    if _DATE[0] != now:
+        _DATE[0] = now
+        _DATE[1] = b"Date: " + email.utils.formatdate(now, usegmt=True).encode() + b"\r\n"
+    value: bytes = _DATE[1]
+    return value
 
 
 def _debug_headers(ex: Exchange) -> list[bytes]:

@@ -249,6 +249,9 @@ class ClientProtocol(asyncio.Protocol):
         ex.upgrade = parser.should_upgrade()
         if ex.chunked_in:
             ex.content_length = -1
+        if not ex.host and ex.http_11:
+            ex.preset_error = 400  # HTTP/1.1 requires Host (RFC 9112 3.2), as nginx enforces
+            ex.close_after = True
         limit = self.settings.client_max_body_size
         if limit and ex.content_length > limit:
             ex.preset_error = 413

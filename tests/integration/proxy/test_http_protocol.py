@@ -229,3 +229,16 @@ async def test_an_early_answer_drains_the_rest_of_the_body_and_keeps_the_connect
         length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
         assert json.loads(await reader.readexactly(length))["path"] == "/next"
         writer.close()
+
+
+async def test_http_1_1_without_host_gets_400(echo: EchoUpstream) -> None:
+    h = await _harness(echo)
+    try:
+        data, closed = await raw_request(h.port, b"GET / HTTP/1.1\r\n\r\n", until_close=True)
+        (response,) = parse_responses(data)
+        assert response.status == 400
+        assert response.header("date") is not None
+        assert closed
+        assert echo.requests == 0
+    finally:
+        await h.stop()
