@@ -27,6 +27,8 @@ class RunningIdp:
     services: Services
     base_url: str
     https_url: str | None
+    # The listeners' serve() tasks; one finishing (a signal, a fatal error) means the IdP is shutting down.
+    tasks: list[asyncio.Task[None]]
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -67,7 +69,7 @@ async def running_idp(settings: IdpSettings, clock: Clock | None = None) -> Asyn
                         task.result()
                 raise RuntimeError("sekisho idp failed to start")
             await asyncio.sleep(0.01)
-        yield RunningIdp(svc, settings.base_url(), https_url)
+        yield RunningIdp(svc, settings.base_url(), https_url, tasks)
     finally:
         for server, _ in servers:
             server.should_exit = True
@@ -79,8 +81,8 @@ async def running_idp(settings: IdpSettings, clock: Clock | None = None) -> Asyn
 
 async def serve_forever(settings: IdpSettings) -> None:
     async with running_idp(settings) as idp:
-        log.warning("sekisho idp listening on %s%s", idp.base_url, f" and {idp.https_url}" if idp.https_url else "")
+        log.info("sekisho idp listening on %s%s", idp.base_url, f" and {idp.https_url}" if idp.https_url else "")
         print(
             f"sekisho idp: {idp.base_url}" + (f"  {idp.https_url} (self-signed)" if idp.https_url else ""), flush=True
         )
-        await asyncio.Event().wait()
+        await asyncio.wait(idp.tasks, return_when=asyncio.FIRST_COMPLETED)
