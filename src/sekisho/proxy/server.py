@@ -439,7 +439,7 @@ class ProxyServer:
         self._sweeper: asyncio.TimerHandle | None = None
         self._tls: ssl.SSLContext | None = None
         self._sni_names: dict[int, str] = {}
-        self.loop: asyncio.AbstractEventLoop = asyncio.get_event_loop_policy().get_event_loop()
+        self.loop: asyncio.AbstractEventLoop  # set by start()
         self.pipeline: Pipeline
 
     @property
@@ -529,8 +529,9 @@ class ProxyServer:
             conn.closing = True
             if conn.active is None:
                 conn.close()
-        deadline = self.loop.time() + grace
-        while any(not c.closed for c in self.connections) and self.loop.time() < deadline:  # noqa: ASYNC110
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        while any(not c.closed for c in self.connections) and loop.time() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         for conn in list(self.connections):
             conn.abort()
