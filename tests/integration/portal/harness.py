@@ -31,20 +31,30 @@ class Portal:
     admin: httpx.AsyncClient
 
 
-async def open_portal_db(tmp_path: Path) -> tuple[Database, PluginRegistry]:
+async def open_portal_db(tmp_path: Path, pg_dsn: str | None = None) -> tuple[Database, PluginRegistry]:
+    """SQLite in `tmp_path`, or a fresh PostgreSQL database at `pg_dsn` (its public schema is reset)."""
     plugins = PluginRegistry.load(PLUGINS)
     registry = EntityRegistry(plugins.config_schema, [*plugins.entities(), *PORTAL_ENTITIES], plugins.scope_rules)
-    db = open_database("sqlite", registry=registry, node_id=str(uuid.uuid4()), sqlite_path=str(tmp_path / "p.db"))
+    node_id = str(uuid.uuid4())
+    if pg_dsn is not None:
+        from sekisho.store.migrations import bootstrap
+
+        db = open_database("postgres", registry=registry, node_id=node_id, pg_dsn=pg_dsn)
+        await bootstrap(db)
+        return db, plugins
+    db = open_database("sqlite", registry=registry, node_id=node_id, sqlite_path=str(tmp_path / "p.db"))
     await db.connect()
     return db, plugins
 
 
 @asynccontextmanager
-async def admin_with_portal(tmp_path: Path, settings: PortalSettings | None = None) -> AsyncIterator[Portal]:
+async def admin_with_portal(
+    tmp_path: Path, settings: PortalSettings | None = None, *, pg_dsn: str | None = None
+) -> AsyncIterator[Portal]:
     from sekisho.portal.files import seed_files
     from sekisho.portal.workspaces import ensure_default_workspace
 
-    db, plugins = await open_portal_db(tmp_path)
+    db, plugins = await open_portal_db(tmp_path, pg_dsn)
     settings = settings or PortalSettings()
     ctx = PortalContext(db=db, plugins=plugins, settings=settings, cluster_secret=secrets.token_bytes(32))
     await ensure_default_workspace(db, settings)

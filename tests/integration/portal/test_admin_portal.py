@@ -29,8 +29,8 @@ SEED_AUTH_CONF = {
 }
 
 
-async def test_developer_lifecycle(tmp_path: Path) -> None:
-    async with admin_with_portal(tmp_path) as p:
+async def test_developer_lifecycle(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
         created = await p.admin.post(
             "/developers", json={"email": "Ada@Example.com", "meta": '{"full_name":"Ada"}', "password": "s3cret-pass"}
         )
@@ -72,8 +72,8 @@ async def test_developer_lifecycle(tmp_path: Path) -> None:
         assert (await p.admin.delete(f"/developers/{dev['id']}")).status_code == 204
 
 
-async def test_developer_bad_input(tmp_path: Path) -> None:
-    async with admin_with_portal(tmp_path) as p:
+async def test_developer_bad_input(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
         assert (await p.admin.post("/developers", json={"email": "a@example.com"})).status_code == 201
         duplicate = await p.admin.post("/developers", json={"email": "A@example.com"})
         assert duplicate.status_code == 409
@@ -91,8 +91,8 @@ async def test_developer_bad_input(tmp_path: Path) -> None:
         assert (await p.admin.get("/developers/ghost@example.com")).status_code == 404
 
 
-async def test_workspace_default_with_seed_auth_conf(tmp_path: Path) -> None:
-    async with admin_with_portal(tmp_path) as p:
+async def test_workspace_default_with_seed_auth_conf(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
         ws = await p.admin.get("/workspaces/default")
         assert ws.status_code == 200
         assert ws.json()["config"]["portal"] is True
@@ -109,8 +109,8 @@ async def test_workspace_default_with_seed_auth_conf(tmp_path: Path) -> None:
         assert [w["name"] for w in listed] == ["default"]
 
 
-async def test_workspace_bad_input(tmp_path: Path) -> None:
-    async with admin_with_portal(tmp_path) as p:
+async def test_workspace_bad_input(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
         malformed = await p.admin.patch(
             "/workspaces/default", json={"config": {"portal_auth_conf": '{"issuer": "https://x", '}}
         )
@@ -138,8 +138,8 @@ async def test_workspace_bad_input(tmp_path: Path) -> None:
         assert config["portal_auth"] is None
 
 
-async def test_files(tmp_path: Path) -> None:
-    async with admin_with_portal(tmp_path) as p:
+async def test_files(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
         seeded = (await p.admin.get("/files")).json()["data"]
         assert "specs/echo.yaml" in [f["path"] for f in seeded]
         spec = "openapi: 3.0.0\ninfo: {title: Pets, version: '1'}\npaths: {}\n"
