@@ -97,6 +97,11 @@ class _Common:
     admin_log: AccessLog | None
     listeners: list[BoundListener] = field(default_factory=list)
 
+    def close_logs(self) -> None:
+        for access_log in (self.proxy_log, self.admin_log):
+            if access_log is not None:
+                access_log.close()
+
     def of(self, key: str) -> list[BoundListener]:
         return [listener for listener in self.listeners if listener.key == key]
 
@@ -192,6 +197,7 @@ async def _run_single(config: NodeConfig) -> int:
             await reloader.stop()
         for listener in common.listeners:
             listener.sock.close()
+        common.close_logs()
         await parts.db.close()
         log.log(25, "sekisho stopped")
 
@@ -296,6 +302,7 @@ class _Supervisor:
                         worker.process.kill()
             for listener in common.listeners:
                 listener.sock.close()
+            common.close_logs()
             await common.parts.db.close()
             log.log(25, "sekisho stopped")
 

@@ -92,6 +92,8 @@ async def _serve(args: argparse.Namespace) -> int:
         task.cancel()
     await proxy.close(timeout)
     await reloader.stop()
+    if access_log is not None:
+        access_log.close()
     await parts.db.close()
     return 0
 

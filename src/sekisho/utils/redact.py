@@ -7,10 +7,11 @@ JWT-shaped strings inside free text are masked too. It never raises and never re
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote_plus, urlencode, urlsplit, urlunsplit
 
 __all__ = ["MASK", "is_sensitive_name", "redact", "redact_headers", "redact_query", "redact_text", "redact_url"]
 
@@ -54,9 +55,16 @@ _PAIR = re.compile(r"(?i)(?P<name>[A-Za-z0-9_.-]+)(?P<sep>=)(?P<value>[^&\s\"',;
 _JSON_PAIR = re.compile(r'(?i)"(?P<name>[A-Za-z0-9_.-]+)"\s*:\s*"(?P<value>(?:[^"\\]|\\.)*)"')
 _HEADER_LINE = re.compile(r"(?im)^(?P<name>(proxy-)?authorization|(set-)?cookie|x-api-key|apikey)\s*:\s*(?P<value>.*)$")
 
+# A cheap first look: text matching none of these cannot hold anything the patterns above would mask.
+_MAYBE_SECRET = re.compile(r'=|eyJ|":|(?i:bearer|basic|digest|negotiate|authorization|cookie|api-?key)')
+
+# Query values that need a closer look even under an innocent name.
+_MAYBE_SECRET_VALUE = re.compile(r"eyJ|(?i:bearer|basic)(?:\+|%20)")
+
 _MAX_DEPTH: Final = 32
 
 
+@functools.lru_cache(maxsize=4096)
 def is_sensitive_name(name: str) -> bool:
     lowered = name.strip().lower()
     return (
@@ -76,14 +84,29 @@ def redact_query(query: str) -> str:
     """`a=1&code=xyz` -> `a=1&code=[REDACTED]`; keeps order and blank values."""
     if not query:
         return query
+    if not _query_needs_masking(query):
+        return query
     pairs = parse_qsl(query, keep_blank_values=True)
     if not pairs:
         return redact_text(query)
     return urlencode([(k, MASK if is_sensitive_name(k) else redact_text(v)) for k, v in pairs], safe="[]/:")
 
 
+def _query_needs_masking(query: str) -> bool:
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if is_sensitive_name(unquote_plus(name)) or _MAYBE_SECRET_VALUE.search(value):
+            return True
+    return False
+
+
 def redact_url(url: str) -> str:
     """Mask sensitive query and fragment arguments and any userinfo password."""
+    if "?" not in url and "#" not in url and "@" not in url:
+        return redact_text(url)
+    path, _, query = url.partition("?")
+    if "#" not in url and "@" not in path and not _query_needs_masking(query):
+        return url
     try:
         parts = urlsplit(url)
     except ValueError:
@@ -118,7 +141,7 @@ def _mask_json_pair(match: re.Match[str]) -> str:
 
 def redact_text(text: str) -> str:
     """Mask credentials found anywhere in free text (log messages, error strings, raw header blocks)."""
-    if not text:
+    if not text or not _MAYBE_SECRET.search(text):
         return text
     text = _HEADER_LINE.sub(lambda m: f"{m.group('name')}: {MASK}", text)
     text = _AUTH_SCHEME.sub(lambda m: f"{m.group(1)} {MASK}", text)
@@ -127,23 +150,30 @@ def redact_text(text: str) -> str:
     return _PAIR.sub(_mask_pair, text)
 
 
+_SCALARS: Final = (int, float, bool, type(None))
+
+
 def redact(value: Any, _depth: int = 0) -> Any:
     """Scrub secrets from a log record, message or any JSON-like structure."""
+    kind = type(value)
+    if kind is str:
+        return redact_text(value)
+    if kind in _SCALARS:
+        return value
     if _depth > _MAX_DEPTH:
         return MASK
-    if isinstance(value, str):
-        return redact_text(value)
+    if kind is dict or isinstance(value, Mapping):
+        out = {}
+        for key, val in value.items():
+            if type(key) is str and val is not None and val != "" and is_sensitive_name(key):
+                out[key] = MASK
+            elif type(val) in _SCALARS:
+                out[key] = val
+            else:
+                out[key] = redact(val, _depth + 1)
+        return out
+    if kind is list or isinstance(value, list | tuple | set | frozenset):
+        return [redact(item, _depth + 1) for item in value]
     if isinstance(value, bytes | bytearray):
         return redact_text(bytes(value).decode("utf-8", "replace"))
-    if isinstance(value, Mapping):
-        return {
-            key: (
-                MASK
-                if isinstance(key, str) and is_sensitive_name(key) and val not in (None, "")
-                else redact(val, _depth + 1)
-            )
-            for key, val in value.items()
-        }
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact(item, _depth + 1) for item in value]
     return value
