@@ -118,6 +118,8 @@ async def update_developer(db: Database, developer: Row, patch: Mapping[str, Any
     if new_email is not None:
         changes["email"] = new_email
     updated = await db.update("developers", developer["id"], changes)
+    if "status" in changes and updated["status"] != DeveloperStatus.APPROVED:
+        await _revoke_application_keys(db, developer)
     if new_email is not None and new_email != developer["email"]:
         consumer_id = developer["consumer"]["id"]
         await db.update("consumers", consumer_id, {"username": new_email})
@@ -126,6 +128,16 @@ async def update_developer(db: Database, developer: Row, patch: Mapping[str, Any
             for credential in page.data:
                 await db.update("basicauth_credentials", credential["id"], {"username": new_email})
     return updated
+
+
+async def _revoke_application_keys(db: Database, developer: Row) -> None:
+    """A developer who is no longer approved loses API access at once: its applications' keys are deleted
+    (new ones can be issued after a new approval)."""
+    page = await db.page("applications", foreign={"developer": developer["id"]}, size=1000)
+    for app in page.data:
+        keys = await db.page("keyauth_credentials", foreign={"consumer": app["consumer"]["id"]}, size=1000)
+        for key in keys.data:
+            await db.delete("keyauth_credentials", key["id"])
 
 
 async def delete_developer(db: Database, developer: Row) -> None:

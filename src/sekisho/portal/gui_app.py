@@ -199,6 +199,9 @@ class PortalGui:
     async def register(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
         if not portal.auth:
             return self.render("not_found.html", request, portal, visitor, 404, title="Not found")
+        if visitor.developer is not None:
+            target = "account" if visitor.approved else "unauthorized"
+            return RedirectResponse(f"/{portal.workspace}/{target}", 303)
         return self._register_page(request, portal, visitor, form={})
 
     def _register_page(

@@ -9,7 +9,7 @@ import httpx
 
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.portal import applications as apps
-from sekisho.portal.developers import create_developer
+from sekisho.portal.developers import create_developer, update_developer
 from sekisho.proxy import ListenSpec, ProxyServer, ProxySettings
 from sekisho.runtime import Runtime
 from tests.helpers.echo_upstream import EchoUpstream
@@ -41,8 +41,16 @@ async def test_application_key_works_on_key_auth_route(tmp_path: Path) -> None:
                 assert (await proxy.get("/weather", headers={"apikey": first["key"]})).status_code == 401
                 assert (await proxy.get("/weather", headers={"apikey": rotated["key"]})).status_code == 200
 
-                await apps.delete_application(db, app)
+                # revoking the developer closes its applications' keys at once
+                await update_developer(db, developer, {"status": 3})
                 assert (await proxy.get("/weather", headers={"apikey": rotated["key"]})).status_code == 401
+                assert await apps.application_keys(db, app) == []
+                await update_developer(db, {**developer, "status": 3}, {"status": 0})
+                reissued = await apps.issue_key(db, app)
+                assert (await proxy.get("/weather", headers={"apikey": reissued["key"]})).status_code == 200
+
+                await apps.delete_application(db, app)
+                assert (await proxy.get("/weather", headers={"apikey": reissued["key"]})).status_code == 401
         finally:
             await server.stop(grace=0.5)
             runtime.close()
