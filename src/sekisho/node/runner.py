@@ -66,7 +66,13 @@ async def open_database(parts: NodeParts) -> None:
             await check_ready(parts.db)
         except StoreError as exc:
             raise ConfigError("database", exc.message) from None
-    await parts.db.connect()
+    key = "sqlite_path" if parts.config.database == "sqlite" else "database"
+    try:
+        await parts.db.connect()
+    except StoreError as exc:
+        raise ConfigError(key, exc.message) from None
+    except OSError as exc:
+        raise ConfigError(key, f"{exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}") from None
 
 
 def _install_stop_signals(stop: asyncio.Future[float]) -> None:

@@ -144,3 +144,30 @@ def test_idp_subcommand_delegates_to_the_identity_provider(tmp_path: Path) -> No
     result = sekisho("idp", "--help", env=node_env(tmp_path / "p"))
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("usage: sekisho idp")
+
+
+def test_unusable_database_is_refused_naming_the_key(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("a file where a directory should be")
+    env = node_env(
+        tmp_path / "prefix",
+        sqlite_path=str(blocker / "db.sqlite"),
+        proxy_listen=f"127.0.0.1:{free_port()}",
+        admin_listen=f"127.0.0.1:{free_port()}",
+    )
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: sqlite_path:" in result.stderr
+    assert "Traceback" not in result.stderr
+    env = node_env(
+        tmp_path / "prefix",
+        database="postgres",
+        pg_host="127.0.0.1",
+        pg_port=str(free_port()),
+        proxy_listen=f"127.0.0.1:{free_port()}",
+        admin_listen=f"127.0.0.1:{free_port()}",
+    )
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: database:" in result.stderr
+    assert "Traceback" not in result.stderr
