@@ -283,25 +283,27 @@ def with_portal_admin(admin_app: ASGIApp, ctx: PortalContext) -> ASGIApp:
         Route("/workspaces/{ws}", w(api.patch_workspace), methods=["PATCH"]),
         Route("/workspaces/{ws}", w(api.delete_workspace), methods=["DELETE"]),
     ]
-    return _Dispatch(Router(routes=routes), admin_app)
+    # a first segment naming an Admin collection (`/services/files` is the service named "files") is no workspace
+    taken = {schema.path for schema in ctx.db.registry} | {"schemas", "tags", "config", "status", "endpoints"}
+    return _Dispatch(Router(routes=routes), admin_app, frozenset(taken))
 
 
 class _Dispatch:
     """Portal paths (any method) go to the portal router; all other requests to the Admin API."""
 
-    def __init__(self, router: Router, admin_app: ASGIApp) -> None:
+    def __init__(self, router: Router, admin_app: ASGIApp, admin_collections: frozenset[str]) -> None:
         self.router = router
         self.admin_app = admin_app
+        self.admin_collections = admin_collections
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope.get("type") == "http" and _is_portal_path(scope.get("path", "")):
+        if scope.get("type") == "http" and self._is_portal_path(scope.get("path", "")):
             await self.router(scope, receive, send)
             return
         await self.admin_app(scope, receive, send)
 
-
-def _is_portal_path(path: str) -> bool:
-    parts = path.strip("/").split("/")
-    if parts[0] in ("developers", "files", "workspaces"):
-        return True
-    return len(parts) >= 2 and parts[1] in ("developers", "files") and parts[0] not in ("consumers", "schemas")
+    def _is_portal_path(self, path: str) -> bool:
+        parts = path.strip("/").split("/")
+        if parts[0] in ("developers", "files", "workspaces"):
+            return True
+        return len(parts) >= 2 and parts[1] in ("developers", "files") and parts[0] not in self.admin_collections

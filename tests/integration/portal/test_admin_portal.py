@@ -160,3 +160,6 @@ async def test_files(tmp_path: Path, pg_dsn: str | None) -> None:
         assert (await p.admin.get("/files/specs/pets.yaml")).status_code == 404
         # the generated Admin API keeps working behind the portal routes
         assert (await p.admin.get("/services")).status_code == 200
+        service = await p.admin.post("/services", json={"name": "files", "url": "http://127.0.0.1:9"})
+        assert service.status_code == 201
+        assert (await p.admin.get("/services/files")).json()["id"] == service.json()["id"]
