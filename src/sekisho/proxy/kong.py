@@ -582,11 +582,12 @@ def serialize(ex: Exchange, pipeline: Pipeline) -> dict[str, Any]:
         "started_at": int(ex.start_time * 1000),
         "source": ex.response_source,
     }
+    # Copies: the rows belong to the shared snapshot, and log consumers may edit what they receive.
     if ex.route is not None:
-        record["route"] = ex.route
+        record["route"] = dict(ex.route)
     if ex.service is not None:
-        record["service"] = ex.service
+        record["service"] = dict(ex.service)
     if ex.consumer is not None:
-        record["consumer"] = ex.consumer
+        record["consumer"] = dict(ex.consumer)
         record["authenticated_entity"] = {"id": (ex.credential or {}).get("id")} if ex.credential else None
     return record

@@ -472,6 +472,7 @@ class ProxyServer:
                 ssl=self._tls_context() if spec.ssl else None,
                 backlog=spec.backlog,
                 reuse_address=True,
+                reuse_port=spec.reuse_port or None,
             )
             self._servers.append(server)
             if spec.ssl:

@@ -23,6 +23,7 @@ class ListenSpec:
     port: int = 8000
     ssl: bool = False
     backlog: int = 16384
+    reuse_port: bool = False  # SO_REUSEPORT: several worker processes bind the same address
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ chunk. After a complete keep-alive response it goes back to its pool (LIFO; idle
 from __future__ import annotations
 
 import asyncio
+import logging
 import ssl
 from typing import TYPE_CHECKING, Final, cast
 
@@ -24,6 +25,7 @@ PoolKey = tuple[str, int, bool, str | None]
 """(host or IP, port, TLS, SNI)."""
 
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
+logger = logging.getLogger("sekisho.proxy")
 
 
 class _HeadersOnly(Exception):
@@ -89,13 +91,15 @@ class UpstreamConnection(asyncio.Protocol):
             self.tunnel = True
             ex.upstream_upgraded(data[int(upgrade.args[0]) :])
             return
-        except httptools.HttpParserError:
+        except httptools.HttpParserError as exc:
             if self._head_only:
                 self._head_only = False
                 self._parser = httptools.HttpResponseParser(self)
                 self.headers = []
                 self._finish(ex, keep=True)
                 return
+            if isinstance(exc, httptools.HttpParserCallbackError) and exc.__context__ is not None:
+                logger.error("error while handling an upstream response", exc_info=exc.__context__)
             self.reused = False
             self._fail(ex, UpstreamError(502, "invalid response from upstream"))
             return

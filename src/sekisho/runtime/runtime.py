@@ -178,4 +178,4 @@ class Runtime:
     def entity_reader(self, entity: str) -> EntityReader:
         if self.db is not None:
             return DatabaseEntityReader(self.db, entity)
-        return RowsEntityReader(list(self.snapshot.rows.get(entity, [])))
+        return RowsEntityReader(self.snapshot.rows.get(entity) or [])
