@@ -20,9 +20,9 @@ from sekisho.errors import StoreError
 from sekisho.portal import applications as apps
 from sekisho.portal.auth import PortalAuth, Visitor
 from sekisho.portal.context import PortalContext
-from sekisho.portal.developers import developer_for_consumer
+from sekisho.portal.developers import delete_developer, developer_for_consumer, update_developer
 from sekisho.portal.plugin_runner import exit_response
-from sekisho.portal.registration import register_developer
+from sekisho.portal.registration import check_meta, parse_meta, register_developer
 from sekisho.portal.statuses import DeveloperStatus
 from sekisho.portal.workspaces import DEFAULT_WORKSPACE, EffectivePortal, effective_portal, load_workspace
 from sekisho.store.base import Row
@@ -164,6 +164,24 @@ class PortalApi:
         developer, visitor = await self._developer(request, portal)
         return _with_cookies(kong_json(developer), visitor.cookies)
 
+    async def delete_me(self, request: Request, portal: EffectivePortal) -> Response:
+        """A developer closes its own account (consumer, credentials, applications and keys go with it)."""
+        developer, _ = await self._developer(request, portal)
+        await delete_developer(self.db, developer)
+        response = Response(status_code=204, headers=_NO_CACHE)
+        if portal.auth != "openid-connect":
+            _with_cookies(response, await self.auth.end_session(portal, request, secure=_secure(request)))
+        return response
+
+    async def patch_meta(self, request: Request, portal: EffectivePortal) -> Response:
+        """`PATCH /developer/meta` with `{"meta": {...}}`: the registration fields, checked like at sign-up."""
+        developer, _ = await self._developer(request, portal)
+        body = await self._body(request)
+        meta = parse_meta(body.get("meta"))
+        check_meta(portal, meta)
+        updated = await update_developer(self.db, developer, {"meta": meta})
+        return kong_json({"developer": updated})
+
     async def meta_fields(self, request: Request, portal: EffectivePortal) -> Response:
         return kong_json(portal.meta_fields)
 
@@ -243,6 +261,8 @@ def build_api_app(ctx: PortalContext, auth: PortalAuth | None = None) -> Starlet
         Route(base + "/auth", w(api.logout), methods=["DELETE"]),
         Route(base + "/register", w(api.register), methods=["POST"]),
         Route(base + "/developer", w(api.me), methods=["GET"]),
+        Route(base + "/developer", w(api.delete_me), methods=["DELETE"]),
+        Route(base + "/developer/meta", w(api.patch_meta), methods=["PATCH"]),
         Route(base + "/developer/meta_fields", w(api.meta_fields), methods=["GET"]),
         Route(base + "/applications", w(api.list_apps), methods=["GET"]),
         Route(base + "/applications", w(api.create_app), methods=["POST"]),

@@ -13,12 +13,12 @@ from sekisho.portal.statuses import DeveloperStatus
 from sekisho.portal.workspaces import EffectivePortal
 from sekisho.store.base import Database, Row
 
-__all__ = ["register_developer"]
+__all__ = ["check_meta", "parse_meta", "register_developer"]
 
 _ALLOWED = frozenset({"email", "meta", "password", "key"})
 
 
-def _meta(value: Any) -> dict[str, Any]:
+def parse_meta(value: Any) -> dict[str, Any]:
     if isinstance(value, Mapping):
         return dict(value)
     if isinstance(value, str) and value.strip():
@@ -32,7 +32,7 @@ def _meta(value: Any) -> dict[str, Any]:
     return {}
 
 
-def _check_meta(portal: EffectivePortal, meta: dict[str, Any]) -> None:
+def check_meta(portal: EffectivePortal, meta: dict[str, Any]) -> None:
     errors: dict[str, Any] = {}
     known = {str(f.get("title")) for f in portal.meta_fields}
     for name in meta:
@@ -58,8 +58,8 @@ async def register_developer(db: Database, portal: EffectivePortal, data: Mappin
     unknown = {k: "unknown field" for k in data if k not in _ALLOWED}
     if unknown:
         raise SchemaViolation(unknown)
-    meta = _meta(data.get("meta"))
-    _check_meta(portal, meta)
+    meta = parse_meta(data.get("meta"))
+    check_meta(portal, meta)
     email = devs.normalize_email(data.get("email"))
     fields: dict[str, Any] = {"email": email, "meta": json.dumps(meta, separators=(",", ":"))}
     password = data.get("password")

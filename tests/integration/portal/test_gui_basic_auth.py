@@ -200,3 +200,25 @@ async def test_portal_api_limits_and_cors(tmp_path: Path) -> None:
         )
         assert "access-control-allow-origin" not in foreign.headers
         assert (await p.api.get("/nowhere/files")).status_code == 404
+
+
+async def test_developer_edits_meta_and_closes_account(tmp_path: Path) -> None:
+    async with running_portal(tmp_path) as p:
+        body = {"email": "mel@example.com", "meta": {"full_name": "Mel"}, "password": "pass-word-1"}
+        assert (await p.api.post("/default/register", json=body)).status_code == 200
+        developer = await find_developer(p.db, "mel@example.com")
+        assert developer is not None
+        await update_developer(p.db, developer, {"status": 0})
+        assert (await p.api.get("/default/auth", auth=("mel@example.com", "pass-word-1"))).status_code == 200
+        edited = await p.api.patch("/default/developer/meta", json={"meta": {"full_name": "Mel Conway"}})
+        assert edited.status_code == 200
+        assert edited.json()["developer"]["meta"] == '{"full_name":"Mel Conway"}'
+        bad = await p.api.patch("/default/developer/meta", json={"meta": {"full_name": ""}})
+        assert bad.status_code == 400
+        assert bad.json()["fields"] == {"meta": {"full_name": "required field missing"}}
+        assert (await p.api.post("/default/applications", json={"name": "x"})).status_code == 201
+        assert (await p.api.delete("/default/developer")).status_code == 204
+        assert await find_developer(p.db, "mel@example.com") is None
+        assert await p.db.count("applications") == 0
+        assert await p.db.select_by("consumers", "username", "mel@example.com") is None
+        assert (await p.api.get("/default/developer")).status_code == 401
