@@ -73,3 +73,15 @@ def test_concurrent_processes_lose_no_increment(tmp_path: Path) -> None:
 def test_default_path_is_per_node() -> None:
     assert default_path("node-a") != default_path("node-b")
     assert default_path("../../etc/x").name == "sekisho-rate-limiting-etcx.bin"
+
+
+def test_consume_counts_only_while_under_every_limit(tmp_path: Path) -> None:
+    counters = SharedCounters(tmp_path / "t.bin")
+    try:
+        windows = [("sec", 100.0), ("hour", 1000.0)]
+        assert counters.consume(windows, [2, 10], now=1) == [0, 0]
+        assert counters.consume(windows, [2, 10], now=1) == [1, 1]
+        assert counters.consume(windows, [2, 10], now=1) == [2, 2]  # refused: nothing counted
+        assert counters.usage(["sec", "hour"], now=1) == [2, 2]
+    finally:
+        counters.close()

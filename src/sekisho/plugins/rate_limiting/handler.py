@@ -148,7 +148,8 @@ class Handler(Plugin[RateLimitingConf]):
 
         policy = self._policy(kong, conf)
         try:
-            counts = await policy.usage([keys[p] for p, _ in conf.limits], now)
+            windows = [(keys[p], starts[p] + EXPIRATION[p], limit) for p, limit in conf.limits]
+            counts = await policy.consume(windows, now)  # counts this request unless a limit is reached
         except CounterError as exc:
             if not conf.fault_tolerant:
                 kong.log.err("failed to get usage: ", exc)
@@ -171,10 +172,6 @@ class Handler(Plugin[RateLimitingConf]):
             if reset is not None:
                 headers["Retry-After"] = str(reset)
             kong.response.error(conf.error_code, conf.error_message, headers)
-        try:
-            await policy.increment([(keys[p], starts[p] + EXPIRATION[p]) for p, _ in conf.limits], now)
-        except CounterError as exc:
-            kong.log.err("failed to increment usage: ", exc)
         if headers:
             kong.ctx.plugin["headers"] = headers
 

@@ -21,37 +21,45 @@ class CounterError(Exception):
     """The counter store could not be read or written."""
 
 
-class Policy(Protocol):
-    async def usage(self, keys: Sequence[str], now: float) -> list[int]: ...
+Window = tuple[str, float, float]
+"""(counter key, Unix time the window ends, limit)."""
 
-    async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
-        """Add one to each key; `(key, expires_at)` with the Unix time its window ends."""
+
+class Policy(Protocol):
+    async def consume(self, windows: Sequence[Window], now: float) -> list[int]:
+        """The counts before this request; when every count is under its limit, also count this request."""
         ...
 
 
+def _allowed(counts: Sequence[int], windows: Sequence[Window]) -> bool:
+    return all(count < limit for count, (_, _, limit) in zip(counts, windows, strict=True))
+
+
 class LocalPolicy:
+    """This worker's memory only (the fallback when the node table cannot be used)."""
+
     def __init__(self, counters: LocalCounters) -> None:
         self._counters = counters
 
-    async def usage(self, keys: Sequence[str], now: float) -> list[int]:
-        return [self._counters.usage(key, now) for key in keys]
-
-    async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
-        for key, expires_at in keys:
-            self._counters.increment(key, expires_at, now)
+    async def consume(self, windows: Sequence[Window], now: float) -> list[int]:
+        counts = [self._counters.usage(key, now) for key, _, _ in windows]
+        if _allowed(counts, windows):
+            for key, expires_at, _ in windows:
+                self._counters.increment(key, expires_at, now)
+        return counts
 
 
 class NodePolicy:
-    """The `local` policy over counters shared by every worker process of the node."""
+    """The `local` policy over counters shared by every worker process of the node (checked and counted
+    under one lock, so workers racing on a key never pass a limit)."""
 
     def __init__(self, counters: SharedCounters) -> None:
         self.counters = counters
 
-    async def usage(self, keys: Sequence[str], now: float) -> list[int]:
-        return self.counters.usage(keys, now)
-
-    async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
-        self.counters.increment(keys, now)
+    async def consume(self, windows: Sequence[Window], now: float) -> list[int]:
+        return self.counters.consume(
+            [(key, expires_at) for key, expires_at, _ in windows], [limit for _, _, limit in windows], now
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,19 +106,17 @@ class RedisPolicy:
     async def close(self) -> None:
         await self._client.aclose()
 
-    async def usage(self, keys: Sequence[str], now: float) -> list[int]:
+    async def consume(self, windows: Sequence[Window], now: float) -> list[int]:
+        # Read, then count (as Kong's redis policy): requests racing on other nodes may pass a limit by a few.
         try:
-            values = await self._client.mget(list(keys))
+            values = await self._client.mget([key for key, _, _ in windows])
+            counts = [int(v) if v is not None else 0 for v in values]
+            if _allowed(counts, windows):
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for key, expires_at, _ in windows:
+                        pipe.incrby(key, 1)
+                        pipe.expireat(key, int(expires_at) + 1)
+                    await pipe.execute()
         except (RedisError, OSError) as exc:
             raise CounterError(f"redis: {exc}") from exc
-        return [int(v) if v is not None else 0 for v in values]
-
-    async def increment(self, keys: Sequence[tuple[str, float]], now: float) -> None:
-        try:
-            async with self._client.pipeline(transaction=False) as pipe:
-                for key, expires_at in keys:
-                    pipe.incrby(key, 1)
-                    pipe.expireat(key, int(expires_at) + 1)
-                await pipe.execute()
-        except (RedisError, OSError) as exc:
-            raise CounterError(f"redis: {exc}") from exc
+        return counts

@@ -85,35 +85,52 @@ class SharedCounters:
         return (reusable if reusable >= 0 else oldest), False
 
     def usage(self, keys: Sequence[str], now: float) -> list[int]:
-        out: list[int] = []
         self._lock()
         try:
-            for key in keys:
-                index, found = self._find(self._digest(key), now)
-                if not found:
-                    out.append(0)
-                    continue
-                _digest, window_end, count = _SLOT.unpack_from(self._map, index * _SLOT.size)
-                out.append(count if window_end > now else 0)
+            return self._usage(keys, now)
         finally:
             self._unlock()
+
+    def _usage(self, keys: Sequence[str], now: float) -> list[int]:
+        out: list[int] = []
+        for key in keys:
+            index, found = self._find(self._digest(key), now)
+            if not found:
+                out.append(0)
+                continue
+            _digest, window_end, count = _SLOT.unpack_from(self._map, index * _SLOT.size)
+            out.append(count if window_end > now else 0)
         return out
 
     def increment(self, keys: Sequence[tuple[str, float]], now: float) -> list[int]:
         """Add one to each key (window ending at the given time); returns the new counts."""
-        out: list[int] = []
         self._lock()
         try:
-            for key, expires_at in keys:
-                digest = self._digest(key)
-                index, found = self._find(digest, now)
-                count = 0
-                if found:
-                    _digest, window_end, current = _SLOT.unpack_from(self._map, index * _SLOT.size)
-                    count = current if window_end > now else 0
-                count += 1
-                _SLOT.pack_into(self._map, index * _SLOT.size, digest, int(expires_at), count)
-                out.append(count)
+            return self._increment(keys, now)
         finally:
             self._unlock()
+
+    def consume(self, keys: Sequence[tuple[str, float]], limits: Sequence[float], now: float) -> list[int]:
+        """Under one lock: the counts before this request, incremented when every count is under its limit."""
+        self._lock()
+        try:
+            counts = self._usage([key for key, _ in keys], now)
+            if all(count < limit for count, limit in zip(counts, limits, strict=True)):
+                self._increment(keys, now)
+            return counts
+        finally:
+            self._unlock()
+
+    def _increment(self, keys: Sequence[tuple[str, float]], now: float) -> list[int]:
+        out: list[int] = []
+        for key, expires_at in keys:
+            digest = self._digest(key)
+            index, found = self._find(digest, now)
+            count = 0
+            if found:
+                _digest, window_end, current = _SLOT.unpack_from(self._map, index * _SLOT.size)
+                count = current if window_end > now else 0
+            count += 1
+            _SLOT.pack_into(self._map, index * _SLOT.size, digest, int(expires_at), count)
+            out.append(count)
         return out
