@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import secrets
 import time
 import uuid
@@ -48,6 +49,11 @@ class RogueProvider:
     codes: dict[str, dict[str, str]] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     issued_access_tokens: set[str] = field(default_factory=set)
+    authorize_error: dict[str, str] = field(default_factory=dict)  # answer the login with these error params
+    authorize_extra: dict[str, str] = field(default_factory=dict)  # e.g. {"iss": ...} (RFC 9207)
+    userinfo_extra: dict[str, Any] = field(default_factory=dict)
+    introspection_mode: str = "ok"  # ok | error | string-active | refresh-token
+    introspection_requests: int = 0
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -130,8 +136,17 @@ class RogueProvider:
             code = secrets.token_urlsafe(16)
             self.codes[code] = params
             target = params["redirect_uri"]
+            answer = {"code": code, "state": params.get("state", ""), **self.authorize_extra}
+            if self.authorize_error:
+                answer = {"state": params.get("state", ""), **self.authorize_error}
+            if params.get("response_mode") == "form_post":
+                fields = "".join(
+                    f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in answer.items()
+                )
+                page = f'<form method="post" action="{html.escape(target)}">{fields}</form>'
+                return Response(page, media_type="text/html")
             joiner = "&" if "?" in target else "?"
-            return RedirectResponse(target + joiner + urlencode({"code": code, "state": params.get("state", "")}))
+            return RedirectResponse(target + joiner + urlencode(answer))
 
         async def token(request: Request) -> Response:
             form = {k: str(v) for k, v in (await request.form()).items()}
@@ -164,18 +179,27 @@ class RogueProvider:
             if token not in self.issued_access_tokens and not token.startswith("opaque-"):
                 return Response(status_code=401)
             return JSONResponse(
-                {"sub": self.subject, "email": f"{self.subject}@example.test", "email_verified": "true"}
+                {
+                    "sub": self.subject,
+                    "email": f"{self.subject}@example.test",
+                    "email_verified": "true",
+                    **self.userinfo_extra,
+                }
             )
 
         async def introspect(request: Request) -> Response:
             form = await request.form()
+            self.introspection_requests += 1
             token = str(form.get("token", ""))
+            if self.introspection_mode == "error":
+                return Response("down", status_code=503)
             if token in self.revoked or not token.startswith("opaque-"):
                 return JSONResponse({"active": False})
             now = int(time.time())
             return JSONResponse(
                 {
-                    "active": True,
+                    "active": "true" if self.introspection_mode == "string-active" else True,
+                    **({"token_type": "refresh_token"} if self.introspection_mode == "refresh-token" else {}),
                     "sub": self.subject,
                     "scope": "openid email",
                     "exp": now + 60,

@@ -4,6 +4,8 @@ at most once per interval, and keep the last good keys when the provider serves 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -51,6 +53,19 @@ class Jwk:
         return wanted[1] is None or wanted[1] == self.crv
 
 
+MIN_RSA_BITS = 2048
+
+
+def _rsa_bits(modulus: Any) -> int:
+    if not isinstance(modulus, str) or len(modulus) > 4096:
+        return 0
+    try:
+        raw = base64.urlsafe_b64decode(modulus + "=" * (-len(modulus) % 4))
+    except (ValueError, binascii.Error):
+        return 0
+    return int.from_bytes(raw, "big").bit_length()
+
+
 def parse_jwks(document: Any) -> list[Jwk]:
     """The usable signature-verification keys of a JWKS document; anything unusable is skipped."""
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
@@ -67,6 +82,8 @@ def parse_jwks(document: Any) -> list[Jwk]:
         ops = raw.get("key_ops")
         if isinstance(ops, list) and "verify" not in ops:
             continue
+        if kty == "RSA" and _rsa_bits(raw.get("n")) < MIN_RSA_BITS:
+            continue  # RFC 7518 §3.3: RSA keys under 2048 bits are not acceptable
         public = {k: v for k, v in raw.items() if k not in ("d", "p", "q", "dp", "dq", "qi", "oth", "k")}
         try:
             key = _IMPORTERS[kty].import_key(public)
@@ -104,6 +121,7 @@ class JwksCache:
         self._clock = clock
         self._keys: list[Jwk] | None = None
         self._last_fetch = float("-inf")
+        self._last_forced = float("-inf")  # the throttle counts refetches caused by unknown kids only
         self._lock = asyncio.Lock()
         self.fetch_count = 0
 
@@ -123,9 +141,11 @@ class JwksCache:
     async def _refresh(self, *, force: bool) -> None:
         async with self._lock:
             now = self._clock()
-            if self._keys is not None and (not force or now - self._last_fetch < self._min_interval):
+            if self._keys is not None and (not force or now - self._last_forced < self._min_interval):
                 return  # another request refreshed meanwhile, or the throttle says wait
             self._last_fetch = now
+            if force:
+                self._last_forced = now
             self.fetch_count += 1
             try:
                 fresh = await self._fetch()
@@ -141,7 +161,7 @@ class JwksCache:
         if self._keys is None:
             await self._refresh(force=False)
         found = self._select(kid, alg)
-        if not found and kid is not None and self._clock() - self._last_fetch >= self._min_interval:
+        if not found and kid is not None and self._clock() - self._last_forced >= self._min_interval:
             await self._refresh(force=True)
             found = self._select(kid, alg)
         return found

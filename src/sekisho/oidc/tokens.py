@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Sequence
@@ -39,7 +40,8 @@ __all__ = [
 
 ASYMMETRIC_ALGS = frozenset(ALG_KEY_TYPES)
 HS_ALGS = frozenset({"HS256", "HS384", "HS512"})
-MAX_TOKEN_BYTES = 64 * 1024
+MAX_TOKEN_BYTES = 16 * 1024
+_B64URL = re.compile(r"[A-Za-z0-9_-]+")
 _ID_TOKEN_ONLY_CLAIMS = ("nonce", "at_hash", "c_hash")
 _HASHES = {"256": hashlib.sha256, "384": hashlib.sha384, "512": hashlib.sha512}
 
@@ -52,16 +54,32 @@ class VerifiedToken:
 
 
 def _b64decode(part: str) -> bytes:
+    """Strict, canonical base64url: no padding, no other alphabet, no junk, no stray trailing bits — so one
+    token has exactly one spelling (caches and revocation lists keyed on the text cannot be dodged)."""
+    if not _B64URL.fullmatch(part):
+        raise TokenError("token is not valid base64url")
     padded = part + "=" * (-len(part) % 4)
     try:
-        return base64.urlsafe_b64decode(padded.encode("ascii"))
+        decoded = base64.urlsafe_b64decode(padded.encode("ascii"))
     except (binascii.Error, UnicodeEncodeError, ValueError) as exc:
         raise TokenError("token is not valid base64url") from exc
+    if base64.urlsafe_b64encode(decoded).rstrip(b"=").decode("ascii") != part:
+        raise TokenError("token is not canonical base64url")
+    return decoded
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise ValueError(f"duplicate member {name!r}")
+        out[name] = value
+    return out
 
 
 def _json_object(raw: bytes, what: str) -> dict[str, Any]:
     try:
-        value = json.loads(raw)
+        value = json.loads(raw, object_pairs_hook=_no_duplicates)
     except ValueError as exc:
         raise TokenError(f"token {what} is not JSON") from exc
     if not isinstance(value, dict):
@@ -78,6 +96,7 @@ def split_jws(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise TokenError("encrypted tokens (JWE) are not supported")
     if len(parts) != 3 or not all(parts):
         raise TokenError("token is not a compact JWS")
+    _b64decode(parts[2])  # the signature must be canonical too
     return _json_object(_b64decode(parts[0]), "header"), _json_object(_b64decode(parts[1]), "payload")
 
 

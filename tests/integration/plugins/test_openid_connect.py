@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,30 @@ class Rig:
         return self.op.sign({k: v for k, v in claims.items() if v is not None})
 
 
-@pytest.fixture
-async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+@asynccontextmanager
+async def rogue_rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    """A gateway with `openid-connect` and a rogue provider (shared by the test_openid_connect_* modules)."""
     op = RogueProvider()
     async with serve_asgi(op.app()) as base:
         op.base_url = base
         async with running_gateway(tmp_path, plugin_names=(*PLUGINS, "openid-connect")) as gw:
             yield Rig(gw, op)
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async with rogue_rig(tmp_path) as running:
+        yield running
+
+
+async def login(rig: Rig, client: httpx.AsyncClient, path: str = "/api/page?x=1") -> httpx.Response:
+    """Browser-style login through the rogue provider (which approves at once); the callback's response."""
+    first = await client.get(path, headers=BROWSER)
+    assert first.status_code == 302, (first.status_code, first.text)
+    async with httpx.AsyncClient() as idp:
+        back = await idp.get(first.headers["location"])
+    assert back.status_code in (302, 307)
+    return await client.get(back.headers["location"], headers=BROWSER)
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -195,14 +213,6 @@ class TestAuthorizationCodeFlow:
         assert cookie.startswith("authorization=") and "HttpOnly" in cookie
         assert "no-store" in browser.headers["cache-control"]
 
-    async def _login(self, rig: Rig, client: httpx.AsyncClient, path: str = "/api/page?x=1") -> httpx.Response:
-        first = await client.get(path, headers=BROWSER)
-        assert first.status_code == 302
-        async with httpx.AsyncClient() as idp:
-            back = await idp.get(first.headers["location"])
-        assert back.status_code in (302, 307)
-        return await client.get(back.headers["location"], headers=BROWSER)
-
     async def test_full_login_session_and_logout(self, rig: Rig) -> None:
         await rig.protect(
             scopes=["openid", "email"],
@@ -213,7 +223,7 @@ class TestAuthorizationCodeFlow:
             upstream_id_token_header="X-Id-Token",
         )
         client = rig.gw.client
-        callback = await self._login(rig, client)
+        callback = await login(rig, client)
         token_request = rig.op.token_requests[-1]
         assert token_request["grant_type"] == "authorization_code" and token_request["code_verifier"]
         assert token_request["client_id"] == "client-1" and token_request["authorization"] == ""
@@ -251,14 +261,14 @@ class TestAuthorizationCodeFlow:
     async def test_a_wrong_nonce_in_the_id_token_is_refused(self, rig: Rig) -> None:
         await rig.protect(client_auth=["none"])
         rig.op.tamper_id_token = {"nonce": "not-the-one-we-sent"}
-        response = await self._login(rig, rig.gw.client)
+        response = await login(rig, rig.gw.client)
         assert response.status_code == 401
 
     async def test_expired_session_tokens_are_refreshed_keeping_the_refresh_token(self, rig: Rig) -> None:
         await rig.protect(client_auth=["none"], leeway=0)
         rig.op.token_lifetime = 1
         client = rig.gw.client
-        await self._login(rig, client)
+        await login(rig, client)
         rig.op.token_lifetime = 300
         await asyncio.sleep(1.2)
         echoed = rig.gw.echoed(await client.get("/api/data", headers={"Accept": "application/json"}))
@@ -270,7 +280,7 @@ class TestAuthorizationCodeFlow:
     async def test_tampered_session_cookie_is_no_session(self, rig: Rig) -> None:
         await rig.protect(client_auth=["none"])
         client = rig.gw.client
-        await self._login(rig, client)
+        await login(rig, client)
         value = client.cookies["session"]
         client.cookies.set("session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
         assert (await client.get("/api/data", headers={"Accept": "application/json"})).status_code == 401
@@ -280,7 +290,7 @@ class TestAuthorizationCodeFlow:
         await rig.protect(
             client_auth=["none"], login_action="redirect", login_redirect_mode="query", login_redirect_uri=[target]
         )
-        response = await self._login(rig, rig.gw.client)
+        response = await login(rig, rig.gw.client)
         assert response.status_code == 302
         location = urlsplit(response.headers["location"])
         assert location.path == "/portal" and "id_token" in parse_qs(location.query)

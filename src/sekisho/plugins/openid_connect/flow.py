@@ -123,6 +123,8 @@ class AccessFlow:
     # -- entry ------------------------------------------------------------------------------------------
     async def run(self) -> None:
         kong, conf = self.kong, self.conf
+        if self.p.identity_headers:
+            self._strip_spoofed_headers()
         if not conf["run_on_preflight"] and kong.request.get_method() == "OPTIONS":
             return
         if conf.get("anonymous") and kong.client.get_credential() is not None:
@@ -157,6 +159,14 @@ class AccessFlow:
         self._emit_cookies()
 
     # -- helpers --------------------------------------------------------------------------------------------
+    def _strip_spoofed_headers(self) -> None:
+        """Remove client-supplied copies of the headers we set upstream, in every spelling, on every request
+        (also those we do not authenticate: preflights, anonymous, failures)."""
+        wanted = self.p.identity_headers
+        for name in self.kong.request.get_headers(0):  # all of them: a spoofed copy may come late
+            if name.replace("_", "-") in wanted:
+                self.kong.service.request.clear_header(name)
+
     def _choose_client(self) -> None:
         if len(self.p.clients) < 2:
             return
@@ -256,6 +266,9 @@ class AccessFlow:
 
     # -- authentication ----------------------------------------------------------------------------------------
     async def _authenticate(self, methods: set[str]) -> None:
+        if self.session is not None and self._authorization_bearer() and any(m in methods for m in _TOKEN_METHODS):
+            # A bearer header decides on its own: an invalid one never falls back to the session cookie.
+            self.session = None
         if self.session is not None:
             self.auth_method = "session"
             self.tokens = dict(self.session.data.get("tokens") or {})
@@ -282,6 +295,12 @@ class AccessFlow:
             await self._authorization_code()
             return
         raise _Deny(401, "no suitable authorization credentials were provided")
+
+    def _authorization_bearer(self) -> bool:
+        if "header" not in self.conf["bearer_token_param_type"]:
+            return False
+        scheme, _, value = (self.kong.request.get_header("authorization") or "").partition(" ")
+        return scheme.lower() == "bearer" and bool(value.strip())
 
     async def _find_arg(self, name: str, places: list[str]) -> str | None:
         req = self.kong.request
@@ -365,11 +384,20 @@ class AccessFlow:
         assert self.metadata is not None
         if not self.metadata.introspection_endpoint or not self.client:
             raise TokenError("no introspection endpoint")
-        result = await self.client.oauth.introspect(
-            self.metadata.introspection_endpoint, token, self.conf.get("introspection_hint")
-        )
+        cache = self.p.introspection_cache
+        key = cache.key(self.metadata.issuer, self.client.client_id, token)
+        result = cache.get(key) if self.conf["cache_introspection"] else None
+        if result is None:
+            result = await self.client.oauth.introspect(
+                self.metadata.introspection_endpoint, token, self.conf.get("introspection_hint")
+            )
+            exp = result.get("exp")
+            if self.conf["cache_introspection"] and result.get("active") is True and isinstance(exp, int | float):
+                cache.put(key, result, min(float(exp), time.time() + float(self.conf["cache_ttl"])))
         if self.conf["introspection_check_active"] and result.get("active") is not True:
             raise TokenError("token is not active")
+        if result.get("token_type") == "refresh_token":
+            raise TokenError("a refresh token is not an access token")
         self.introspection = result
 
     async def _try_password_or_client_credentials(self, methods: set[str]) -> bool:
@@ -475,8 +503,12 @@ class AccessFlow:
             if now < expires_at:
                 return  # early refresh failed but the token still works: use it, do not save
             raise _Deny(401, "refreshing the access token failed: " + exc.reason) from exc
+        before = self.id_claims or {}
         self._store_tokens(response, keep=self.tokens)
         await self._verify_tokens(nonce=None)
+        after = self.id_claims or {}
+        if response.id_token and before and any(after.get(c) != before.get(c) for c in ("iss", "sub")):
+            raise _Deny(401, "the refreshed ID token is about someone else")  # OIDC Core §12.2
         if self.session is not None:
             self.session.data["tokens"] = self.tokens
             self.session.data["id_claims"] = self.id_claims
@@ -755,6 +787,11 @@ class AccessFlow:
         if not name or value is None:
             return
         text = value if isinstance(value, str) else _encode_table(value)
+        if any(c in text for c in "\r\n\x00"):
+            self.kong.log.warn("openid-connect: a value for header ", name, " holds control characters; not set")
+            return
+        if not text.isascii():
+            text = text.encode("utf-8").decode("latin-1")  # raw UTF-8 on the wire, as Kong sends it
         lowered = name.lower()
         if lowered in ("authorization:bearer", "authorization:basic"):
             name, text = "Authorization", ("Bearer " if lowered.endswith("bearer") else "Basic ") + text
@@ -869,7 +906,7 @@ class AccessFlow:
         # login_action = upstream: after a browser callback, go back to the page that started the login
         # (sekisho addition: Kong proxies the callback request itself).
         original = same_origin_path(self.callback_target or "")
-        if original and self.kong.request.get_method() == "GET" and original != self.kong.request.get_path_with_query():
+        if original and original != self.kong.request.get_path_with_query():
             self._redirect(original)
 
     def _emit_cookies(self) -> None:

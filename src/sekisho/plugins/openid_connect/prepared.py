@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +17,7 @@ from sekisho.oidc.jwks import ALG_KEY_TYPES
 from sekisho.oidc.session import CookieCodec, SessionManager, SessionOptions, SessionStorage
 from sekisho.oidc.tokens import HS_ALGS, TokenVerifier
 
-__all__ = ["ClientRegistration", "Prepared", "ProviderPool"]
+__all__ = ["ClientRegistration", "Prepared", "ProviderPool", "TtlCache"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,47 @@ class ProviderPool:
             await http.close()
 
 
+class TtlCache:
+    """A bounded map of values that expire (verdicts about tokens, keyed by a hash of the token)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[bytes, tuple[float, Any]] = OrderedDict()
+
+    @staticmethod
+    def key(*parts: str) -> bytes:
+        return hashlib.sha256("\x00".join(parts).encode("utf-8", "surrogatepass")).digest()
+
+    def get(self, key: bytes) -> Any:
+        hit = self._items.get(key)
+        if hit is None:
+            return None
+        if time.time() >= hit[0]:
+            del self._items[key]
+            return None
+        return hit[1]
+
+    def put(self, key: bytes, value: Any, expires_at: float) -> None:
+        if expires_at <= time.time():
+            return
+        self._items[key] = (expires_at, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+def _upstream_header_names(conf: Mapping[str, Any]) -> frozenset[str]:
+    """Header names this configuration sets upstream, normalised (`_` -> `-`, lower case); a client-supplied
+    copy of any of them is removed from every request. `Authorization` is the credential itself: left alone."""
+    names = [conf.get(f"upstream_{item}_header") for item in _HEADER_ITEMS]
+    names += list(conf.get("upstream_headers_names") or [])
+    normalised = {str(n).split(":", 1)[0].lower().replace("_", "-") for n in names if n}
+    return frozenset(normalised - {"authorization"})
+
+
+_HEADER_ITEMS = ("access_token", "id_token", "refresh_token", "introspection", "user_info", "session_id")
+
+
 def _per_client(values: Any, index: int) -> Any:
     """Kong's per-client arrays: element `index`, else the first, else None."""
     if not values:
@@ -86,6 +129,8 @@ class Prepared:
     clients: list[ClientRegistration]
     session_storage: SessionStorage | None
     _verifier: TokenVerifier | None = None
+    introspection_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
+    identity_headers: frozenset[str] = frozenset()
     _sessions: dict[bytes, SessionManager] = field(default_factory=dict)
     _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
 
@@ -107,7 +152,13 @@ class Prepared:
                     index, client_id, OAuthClient(http, client_id=client_id, client_secret=secret, auth=auth)
                 )
             )
-        return cls(conf=conf, provider=provider, clients=clients, session_storage=session_storage)
+        return cls(
+            conf=conf,
+            provider=provider,
+            clients=clients,
+            session_storage=session_storage,
+            identity_headers=_upstream_header_names(conf),
+        )
 
     # -- per-client values ------------------------------------------------------------------------------
     def per_client(self, name: str, client: ClientRegistration | None) -> Any:
