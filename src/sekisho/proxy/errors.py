@@ -76,11 +76,13 @@ class BodyTooLarge(PluginError):
 class UpstreamError(Exception):
     """The upstream could not be used: `status` is what the client gets (502, 503, 504)."""
 
-    def __init__(self, status: int, reason: str, *, retryable: bool = False) -> None:
+    def __init__(self, status: int, reason: str, *, retryable: bool = False, message: str | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
         self.retryable = retryable
+        #: The client-facing message when it differs from Kong's default for `status`.
+        self.message = message
 
 
 def message_for(status: int) -> str:

@@ -166,6 +166,14 @@ class Pipeline:
             self.respond_error(ex, 503, NO_SERVICE, kong_exit=True)
             return None
         info = ex.target_info = route_target(snapshot, route, service)
+        if info.grpc_only:
+            ex.collected = snapshot.plugins.globals_for(scheme)
+            content_type = ex.header("content-type") or ""
+            if not content_type.startswith("application/grpc"):
+                self.respond_error(ex, 415, "Non-gRPC request matched gRPC route", kong_exit=True)
+            else:  # gRPC needs HTTP/2, which this listener does not speak
+                self.respond_error(ex, 426, "Please use HTTP2 protocol", kong_exit=True)
+            return None
         if info.https_only and scheme == "http":
             ex.collected = snapshot.plugins.globals_for(scheme)
             self._https_required(ex, info.redirect_status)
@@ -465,7 +473,7 @@ class Pipeline:
             self.upstream(ex)
             return
         logger.error("upstream failure after %d tries: %s", ex.tries, error.reason)
-        self.respond_error(ex, error.status, None)
+        self.respond_error(ex, error.status, error.message)
 
     def _hash_key(self, ex: Exchange) -> str | None:
         balancer = ex.balancer

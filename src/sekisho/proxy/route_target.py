@@ -19,6 +19,7 @@ class RouteTarget:
     __slots__ = (
         "balancer",
         "connect_timeout",
+        "grpc_only",
         "host",
         "host_header",
         "https_only",
@@ -42,6 +43,7 @@ class RouteTarget:
         self.service = service
         protocols = route.get("protocols") or ()
         self.https_only = "http" not in protocols and "https" in protocols
+        self.grpc_only = bool(protocols) and all(p in ("grpc", "grpcs") for p in protocols)
         self.redirect_status = int(route.get("https_redirect_status_code") or 426)
         self.preserve_host = bool(route.get("preserve_host"))
         self.scheme = "https" if service.get("protocol") in ("https", "wss", "grpcs") else "http"

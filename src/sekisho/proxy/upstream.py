@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import ssl
 from typing import TYPE_CHECKING, Final, cast
 
@@ -281,10 +282,12 @@ class UpstreamPool:
                 )
         except TimeoutError as exc:
             raise UpstreamError(504, f"timeout connecting to {host}:{port}", retryable=True) from exc
-        except OSError as exc:
-            raise UpstreamError(502, f"connect to {host}:{port} failed: {exc}", retryable=True) from exc
+        except socket.gaierror as exc:
+            raise UpstreamError(503, "name resolution failed", message="name resolution failed") from exc
         except ssl.SSLError as exc:
             raise UpstreamError(502, f"TLS handshake with {host}:{port} failed: {exc}", retryable=True) from exc
+        except OSError as exc:
+            raise UpstreamError(502, f"connect to {host}:{port} failed: {exc}", retryable=True) from exc
         return protocol
 
     def _sweep(self) -> None:

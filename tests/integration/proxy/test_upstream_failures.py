@@ -217,3 +217,26 @@ async def test_https_services_are_reached_over_tls(tmp_path: Path) -> None:
             assert response.content == b"tls:GET /base/x HTTP/1.1"
     finally:
         server.close()
+
+
+async def test_unresolvable_service_host_gives_503_name_resolution_failed() -> None:
+    async with ProxyHarness() as h:
+        service = h.service("http://does-not-exist.invalid:80", retries=0)
+        h.route(service, paths=["/"])
+        await h.start()
+        response = await h.client.get("/", headers={"Accept": "application/json"})
+        assert response.status_code == 503
+        assert response.json() == {"message": "name resolution failed"}
+
+
+async def test_grpc_routes_answer_415_to_non_grpc_and_426_to_grpc_over_http1(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"grpc://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/pkg.Service"], protocols=["grpc"], strip_path=False)
+        await h.start()
+        plain = await h.client.post("/pkg.Service/Call")
+        assert plain.status_code == 415
+        assert plain.json() == {"message": "Non-gRPC request matched gRPC route"}
+        grpc = await h.client.post("/pkg.Service/Call", headers={"Content-Type": "application/grpc"})
+        assert grpc.status_code == 426
+        assert grpc.json() == {"message": "Please use HTTP2 protocol"}
