@@ -113,6 +113,7 @@ class Exchange:
     collected: list[ResolvedPlugin] | tuple[ResolvedPlugin, ...] = ()
     has_body_filter: bool = False
     kong: Kong | None = None
+    current_plugin: str = ""
     ctx_shared: dict[str, Any] | None = None
     ctx_plugin: dict[str, dict[str, Any]] | None = None
     consumer: dict[str, Any] | None = None

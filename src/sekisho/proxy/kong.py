@@ -394,11 +394,10 @@ class KongClient:
 
 
 class KongCtx:
-    __slots__ = ("_ex", "_kong")
+    __slots__ = ("_ex",)
 
-    def __init__(self, ex: Exchange, kong: Kong) -> None:
+    def __init__(self, ex: Exchange) -> None:
         self._ex = ex
-        self._kong = kong
 
     @property
     def shared(self) -> dict[str, Any]:
@@ -416,7 +415,7 @@ class KongCtx:
         per_plugin = self._ex.ctx_plugin
         if per_plugin is None:
             per_plugin = self._ex.ctx_plugin = {}
-        name = self._kong.current
+        name = self._ex.current_plugin
         found = per_plugin.get(name)
         if found is None:
             found = per_plugin[name] = {}
@@ -427,21 +426,21 @@ class KongCtx:
         per_plugin = self._ex.ctx_plugin
         if per_plugin is None:
             per_plugin = self._ex.ctx_plugin = {}
-        per_plugin[self._kong.current] = value
+        per_plugin[self._ex.current_plugin] = value
 
 
 class KongLog:
-    __slots__ = ("_ex", "_kong", "_pipeline")
+    __slots__ = ("_ex", "_pipeline")
 
-    def __init__(self, ex: Exchange, kong: Kong, pipeline: Pipeline) -> None:
+    def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
         self._ex = ex
-        self._kong = kong
         self._pipeline = pipeline
 
     def _emit(self, level: int, parts: tuple[object, ...]) -> None:
-        logger = logging.getLogger(f"sekisho.plugins.{self._kong.current or 'core'}")
+        current = self._ex.current_plugin
+        logger = logging.getLogger(f"sekisho.plugins.{current or 'core'}")
         if logger.isEnabledFor(level):
-            logger.log(level, "[%s] %s", self._kong.current, "".join(str(p) for p in parts))
+            logger.log(level, "[%s] %s", current, "".join(str(p) for p in parts))
 
     def debug(self, *parts: object) -> None:
         self._emit(logging.DEBUG, parts)
@@ -510,11 +509,11 @@ class Kong:
     """Implements `sekisho.pdk.PDK` for one request."""
 
     __slots__ = (
+        "_ex",
         "_pipeline",
         "cache",
         "client",
         "ctx",
-        "current",
         "ip",
         "log",
         "node",
@@ -526,17 +525,26 @@ class Kong:
 
     def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
-        self.current = ""
+        self._ex = ex
         self.request: Request = KongRequest(ex, pipeline)
         self.response: Response = KongResponse(ex)
         self.service: Service = KongService(ex)
         self.client: Client = KongClient(ex, pipeline)
-        self.ctx: Ctx = KongCtx(ex, self)
-        self.log: Log = KongLog(ex, self, pipeline)
+        self.ctx: Ctx = KongCtx(ex)
+        self.log: Log = KongLog(ex, pipeline)
         self.router: Router = KongRouter(ex)
         self.node: Node = pipeline.node
         self.ip: Ip = KongIp(pipeline)
         self.cache: Cache = pipeline.runtime.cache
+
+    @property
+    def current(self) -> str:
+        """The plugin whose phase runs now (kong.ctx.plugin and kong.log are per plugin)."""
+        return self._ex.current_plugin
+
+    @current.setter
+    def current(self, name: str) -> None:
+        self._ex.current_plugin = name
 
     def db(self, entity: str) -> EntityReader:
         return self._pipeline.runtime.entity_reader(entity)

@@ -311,6 +311,7 @@ class Pipeline:
             if resolved.log:
                 self.spawn(self._log_phase(ex))
                 return
+        ex.kong = None  # the PDK objects point back at the exchange: drop the cycle now
 
     async def _log_phase(self, ex: Exchange) -> None:
         kong = self.kong(ex)
@@ -325,6 +326,7 @@ class Pipeline:
                 logger.error("plugin %s: log phase timed out", resolved.name)
             except Exception:
                 logger.exception("plugin %s failed in the log phase", resolved.name)
+        ex.kong = None
 
     def _exit(self, ex: Exchange, exit_: ShortCircuit) -> None:
         headers: list[tuple[bytes, bytes]] = []
