@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from sekisho.portal.seed_conf import seed_portal_auth_conf
 from tests.integration.idp.flows import PASSWORD, SCOPES, SEED_SCHEMA
 from tests.integration.idp.harness import IdpThread
 
@@ -60,24 +61,9 @@ def add_user(cognito: Any, pool: SeedPool, email: str, password: str = PASSWORD)
 
 def seed_auth_conf(pool: SeedPool, *, api: str, gui: str) -> dict[str, Any]:
     """The seed page's JSON, key for key, with the local IdP's and portal's URLs."""
-    return {
-        "leeway": 100,
-        "consumer_by": ["username", "custom_id", "id"],
-        "scopes": ["openid", "profile", "email"],
-        "logout_query_arg": "logout",
-        "client_id": [pool.client_id],
-        "login_action": "redirect",
-        "logout_redirect_uri": [f"{pool.domain_url}/logout?client_id={pool.client_id}&logout_uri={gui}/default"],
-        "login_tokens": {},
-        "login_redirect_uri": [f"{gui}/default"],
-        "forbidden_redirect_uri": [f"{gui}/default/unauthorized"],
-        "ssl_verify": False,
-        "issuer": f"{pool.issuer}/.well-known/openid-configuration",
-        "logout_methods": ["GET"],
-        "consumer_claim": ["email"],
-        "login_redirect_mode": "query",
-        "redirect_uri": [f"{api}/default/auth"],
-    }
+    return seed_portal_auth_conf(
+        issuer=pool.issuer, client_id=pool.client_id, idp_domain_url=pool.domain_url, gui_url=gui, api_url=api
+    )
 
 
 def seed_auth_conf_text(pool: SeedPool, *, api: str, gui: str) -> str:

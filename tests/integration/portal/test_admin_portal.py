@@ -163,3 +163,23 @@ async def test_files(tmp_path: Path, pg_dsn: str | None) -> None:
         service = await p.admin.post("/services", json={"name": "files", "url": "http://127.0.0.1:9"})
         assert service.status_code == 201
         assert (await p.admin.get("/services/files")).json()["id"] == service.json()["id"]
+
+
+def test_seed_conf_builder_matches_the_seed_page() -> None:
+    from sekisho.portal.seed_conf import seed_portal_auth_conf
+
+    built = seed_portal_auth_conf(
+        issuer="https://cognito-idp.ap-southeast-1.amazonaws.com/ap-southeast-1_ie577myCv",
+        client_id="1pf00c5or942c2hm37mgv0u509",
+        idp_domain_url="https://kongdemo.auth.ap-southeast-1.amazoncognito.com",
+        gui_url="https://kong-ee:8446",
+        api_url="https://kong-ee:8447",
+    )
+    assert set(built) == set(SEED_AUTH_CONF)
+    for key, value in SEED_AUTH_CONF.items():
+        if key != "logout_redirect_uri":  # the seed's logout_uri lacks a scheme; ours is a full, encoded URL
+            assert built[key] == value, key
+    assert built["logout_redirect_uri"] == [
+        "https://kongdemo.auth.ap-southeast-1.amazoncognito.com/logout?client_id=1pf00c5or942c2hm37mgv0u509"
+        "&logout_uri=https%3A%2F%2Fkong-ee%3A8446%2Fdefault"
+    ]

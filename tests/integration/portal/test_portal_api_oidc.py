@@ -8,7 +8,7 @@ import json
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 
@@ -114,9 +114,8 @@ async def test_oidc_login_register_approve_apps_logout(tmp_path: Path, idp: IdpT
             # logout: session gone, off to the IdP's logout with the portal as logout_uri
             logout = await browser.get(f"{api}/default/auth?logout=true", headers=html)
             assert logout.status_code == 302
-            assert logout.headers["location"] == (
-                f"{pool.domain_url}/logout?client_id={pool.client_id}&logout_uri={GUI}/default"
-            )
+            query = urlencode({"client_id": pool.client_id, "logout_uri": f"{GUI}/default"})
+            assert logout.headers["location"] == f"{pool.domain_url}/logout?{query}"
             back = await browser.get(logout.headers["location"])
             assert back.status_code == 302
             assert back.headers["location"] == f"{GUI}/default"
