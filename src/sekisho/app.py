@@ -170,7 +170,11 @@ class ProxyHandle:
         await self.runtime.reload()
 
     def invalidate(self, entity: str) -> None:
-        self.runtime.invalidate(entity)
+        """Drop `kong.cache` entries of `entity`; a whole new declarative configuration drops them all."""
+        if entity == "declarative":
+            self.runtime.cache.clear()
+        else:
+            self.runtime.invalidate(entity)
 
     async def close(self, drain_seconds: float) -> None:
         if self.server is not None:

@@ -5,8 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-__all__ = ["Reloader"]
+from sekisho.store.base import Database
+
+if TYPE_CHECKING:
+    from sekisho.app import ProxyHandle
+
+__all__ = ["Reloader", "poll_config_version", "watch_shared_database"]
 
 log = logging.getLogger("sekisho.node")
 
@@ -61,3 +67,31 @@ class Reloader:
                 await self._task
             except asyncio.CancelledError:
                 pass
+
+
+async def poll_config_version(
+    db: Database, interval: float, loaded_version: Callable[[], int], on_change: Callable[[], None]
+) -> None:
+    """Every `interval` seconds compare the database's configuration version with the one the snapshot was
+    built from; call `on_change` when another node (or process) moved it. Runs until cancelled."""
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            current = await db.config_version()
+        except Exception as exc:
+            log.error("cannot read the configuration version: %s", exc)
+            continue
+        if current != loaded_version():
+            on_change()
+
+
+async def watch_shared_database(db: Database, interval: float, proxy: ProxyHandle, reloader: Reloader) -> None:
+    """Reload when another node sharing the database changed it (Kong's `db_update_frequency` polling)."""
+    if db.strategy == "off":
+        return
+
+    def changed() -> None:
+        proxy.invalidate("declarative")  # which entities changed is unknown here: drop the whole cache
+        reloader.request()
+
+    await poll_config_version(db, interval, lambda: int(proxy.runtime.snapshot.version), changed)

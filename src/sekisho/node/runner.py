@@ -42,7 +42,7 @@ from sekisho.errors import ConfigError, StoreError
 from sekisho.logs import AccessLog
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
-from sekisho.node.reload import Reloader
+from sekisho.node.reload import Reloader, watch_shared_database
 from sekisho.node.sockets import BoundListener, ListenError, bind_all, bind_listener
 from sekisho.store.base import ChangeEvent, Row
 
@@ -188,7 +188,9 @@ async def _run_single(config: NodeConfig) -> int:
                 app, common.of("admin_listen"), config=config, prepared=common.prepared, access_log=common.admin_log
             )
         admin_servers += await serve_status(parts, common.of("status_listen"), counters=_counters_of(proxy))
-        poller = asyncio.get_running_loop().create_task(_poll_versions(parts, reloader))
+        poller = asyncio.get_running_loop().create_task(
+            watch_shared_database(parts.db, config.db_update_frequency, proxy, reloader)
+        )
         _announce(common.listeners)
         log.log(25, "sekisho %s started (pid %d, 1 worker, database %s)", __version__, os.getpid(), config.database)
         timeout = await stop
@@ -214,23 +216,6 @@ def _counters_of(proxy: ProxyHandle) -> Callable[[], Mapping[str, int]]:
         return {"connections_active": len(server.connections) if server is not None else 0}
 
     return counters
-
-
-async def _poll_versions(parts: NodeParts, reloader: Reloader) -> None:
-    """Pick up changes written by other nodes (or processes) sharing the database."""
-    if parts.config.database == "off":
-        return
-    last = await parts.db.config_version()
-    while True:
-        await asyncio.sleep(parts.config.db_update_frequency)
-        try:
-            current = await parts.db.config_version()
-        except Exception as exc:
-            log.error("cannot read the configuration version: %s", exc)
-            continue
-        if current != last:
-            last = current
-            reloader.request()
 
 
 # -- supervisor -----------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sekisho.errors import SekishoError
 from sekisho.logs import AccessLog, configure_error_log
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, node_id_for
-from sekisho.node.reload import Reloader
+from sekisho.node.reload import Reloader, watch_shared_database
 from sekisho.node.sockets import BoundListener, bind_listener
 from sekisho.utils.tls import default_certificate_paths
 
@@ -85,7 +85,7 @@ async def _serve(args: argparse.Namespace) -> int:
     await channel.send({"op": "ready", "worker": args.index, "pid": os.getpid(), "seq": first_seq})
     tasks = [
         loop.create_task(_control_loop(channel, parts, proxy, reloader, stop, args.index)),
-        loop.create_task(_poll(parts, reloader)),
+        loop.create_task(watch_shared_database(parts.db, config.db_update_frequency, proxy, reloader)),
     ]
     timeout = await stop
     for task in tasks:
@@ -116,6 +116,7 @@ async def _control_loop(
         op = message.get("op")
         if op == "load":
             await parts.db.load_declarative(message.get("entities") or {})
+            proxy.invalidate("declarative")
             await reloader.request_and_wait(30.0)
         elif op == "reload":
             if isinstance(message.get("entity"), str):
@@ -132,22 +133,6 @@ async def _control_loop(
         if "seq" in message:
             with contextlib.suppress(ConnectionError, OSError):
                 await channel.send({"op": "reloaded", "worker": index, "seq": message["seq"]})
-
-
-async def _poll(parts: Any, reloader: Reloader) -> None:
-    if parts.config.database == "off":
-        return
-    last = await parts.db.config_version()
-    while True:
-        await asyncio.sleep(parts.config.db_update_frequency)
-        try:
-            current = await parts.db.config_version()
-        except Exception as exc:
-            log.error("cannot read the configuration version: %s", exc)
-            continue
-        if current != last:
-            last = current
-            reloader.request()
 
 
 def _finish(stop: asyncio.Future[float], drain_seconds: float) -> None:
