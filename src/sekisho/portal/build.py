@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
+from sekisho.errors import ConfigError
 from sekisho.portal.api_app import build_api_app
 from sekisho.portal.auth import PortalAuth
 from sekisho.portal.context import PortalContext
@@ -35,7 +36,12 @@ class PortalApps:
 
 
 async def prepare_portal(ctx: PortalContext) -> None:
-    """Create the `default` workspace and the seed files once (idempotent; safe on every start)."""
+    """Create the `default` workspace and the seed files once (idempotent; safe on every start).
+
+    The portal writes (developers, applications, keys), so like Kong's it needs a database: DB-less nodes
+    (`database = off`) are refused with a `ConfigError` naming `portal`."""
+    if ctx.db.read_only:
+        raise ConfigError("portal", "the developer portal needs a database (sqlite or postgres), not database = off")
     await ensure_default_workspace(ctx.db, ctx.settings)
     await seed_files(ctx.db)
 

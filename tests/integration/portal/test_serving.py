@@ -7,10 +7,15 @@ import socket
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sekisho.config import load_config
-from sekisho.portal import build_portal, prepare_portal
+from sekisho.entities import EntityRegistry
+from sekisho.errors import ConfigError
+from sekisho.plugins.registry import PluginRegistry
+from sekisho.portal import PORTAL_ENTITIES, PortalContext, PortalSettings, build_portal, prepare_portal
 from sekisho.portal.serving import portal_context, serve_portal
+from sekisho.store.factory import open_database
 from tests.helpers.proxy_harness import self_signed
 from tests.integration.portal.harness import open_portal_db
 
@@ -59,3 +64,15 @@ async def test_serve_portal_plain_and_tls(tmp_path: Path) -> None:
         for sock in socks:
             sock.close()
         await db.close()
+
+
+async def test_portal_refuses_a_dbless_node() -> None:
+    plugins = PluginRegistry.load(["key-auth"])
+    registry = EntityRegistry(plugins.config_schema, [*plugins.entities(), *PORTAL_ENTITIES], plugins.scope_rules)
+    db = open_database("off", registry=registry, node_id="n")
+    await db.connect()
+    ctx = PortalContext(db=db, plugins=plugins, settings=PortalSettings(), cluster_secret=b"x" * 32)
+    with pytest.raises(ConfigError) as raised:
+        await prepare_portal(ctx)
+    assert raised.value.key == "portal"
+    await db.close()
