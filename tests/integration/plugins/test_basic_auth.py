@@ -58,3 +58,16 @@ async def test_proxy_authorization_is_accepted(gw: Gateway) -> None:
     token = base64.b64encode(b"bob:s3cret").decode()
     response = await gw.client.get("/proxy-auth", headers={"Proxy-Authorization": f"Basic {token}"})
     assert response.status_code == 200
+
+
+async def test_anonymous_consumer_and_logical_and_with_key_auth(gw: Gateway) -> None:
+    route = await gw.route("/both")
+    await gw.plugin("key-auth", route={"id": route["id"]})
+    await gw.plugin("basic-auth", route={"id": route["id"]})
+    bob = await gw.consumer("bob")
+    await gw.add("keyauth_credentials", {"consumer": {"id": bob["id"]}, "key": "bob-key"})
+    await gw.add("basicauth_credentials", {"consumer": {"id": bob["id"]}, "username": "bob", "password": "pw"})
+    # Without `anonymous` both plugins must succeed (logical AND).
+    assert (await gw.client.get("/both", headers={"apikey": "bob-key"})).status_code == 401
+    assert (await gw.client.get("/both", auth=("bob", "pw"))).status_code == 401
+    assert (await gw.client.get("/both", headers={"apikey": "bob-key"}, auth=("bob", "pw"))).status_code == 200

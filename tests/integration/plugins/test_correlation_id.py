@@ -36,3 +36,11 @@ async def test_tracker_generator(gw: Gateway) -> None:
     await gw.plugin("correlation-id", {"generator": "tracker"}, route={"id": route["id"]})
     value = gw.echoed(await gw.client.get("/cid")).header("kong-request-id")
     assert value is not None and re.fullmatch(r".+-\d+-\d+-\d+-1-\d+\.\d{3}", value)
+
+
+async def test_id_is_echoed_on_responses_the_gateway_generates(gw: Gateway) -> None:
+    route = await gw.route("/refused")
+    await gw.plugin("correlation-id", {"echo_downstream": True}, route={"id": route["id"]})
+    await gw.plugin("key-auth", route={"id": route["id"]})
+    refused = await gw.client.get("/refused", headers={"Kong-Request-ID": "trace-me"})
+    assert refused.status_code == 401 and refused.headers["kong-request-id"] == "trace-me"

@@ -70,3 +70,12 @@ async def test_preflight_is_answered_before_authentication(gw: Gateway) -> None:
     denied = await gw.client.get("/auth", headers={"Origin": "https://app.example.com"})
     assert denied.status_code == 401
     assert denied.headers["access-control-allow-origin"] == "https://app.example.com"
+
+
+async def test_private_network_preflight(gw: Gateway) -> None:
+    route = await gw.route("/pna")
+    await gw.plugin("cors", {"private_network": True}, route={"id": route["id"]})
+    asked = await gw.client.options("/pna", headers={**PREFLIGHT, "Access-Control-Request-Private-Network": "true"})
+    assert asked.headers["access-control-allow-private-network"] == "true"
+    plain = await gw.client.options("/pna", headers=PREFLIGHT)
+    assert "access-control-allow-private-network" not in plain.headers
