@@ -5,6 +5,8 @@ from __future__ import annotations
 import multiprocessing
 from pathlib import Path
 
+import pytest
+
 from sekisho.plugins.rate_limiting.shared import SharedCounters, default_path
 
 
@@ -85,3 +87,18 @@ def test_consume_counts_only_while_under_every_limit(tmp_path: Path) -> None:
         assert counters.usage(["sec", "hour"], now=1) == [2, 2]
     finally:
         counters.close()
+
+
+def test_planted_or_shared_files_are_refused(tmp_path: Path) -> None:
+    target = tmp_path / "victim"
+    target.write_bytes(b"precious")
+    planted = tmp_path / "planted.bin"
+    planted.symlink_to(target)
+    with pytest.raises(OSError):
+        SharedCounters(planted)
+    assert target.read_bytes() == b"precious"
+    loose = tmp_path / "loose.bin"
+    loose.touch(mode=0o666)
+    loose.chmod(0o666)
+    with pytest.raises(PermissionError):
+        SharedCounters(loose)

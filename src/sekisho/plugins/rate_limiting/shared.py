@@ -15,6 +15,7 @@ import fcntl
 import hashlib
 import mmap
 import os
+import stat
 import struct
 import tempfile
 from collections.abc import Sequence
@@ -42,9 +43,14 @@ class SharedCounters:
         self.path = path
         self._slots = slots
         size = slots * _SLOT.size
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        # /dev/shm is shared by every local user: never follow a planted symlink, never use someone else's file.
+        flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(path, flags, 0o600)
         try:
-            if os.fstat(fd).st_size < size:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+                raise PermissionError(f"{path} is not a private file of this user")
+            if info.st_size < size:
                 os.ftruncate(fd, size)  # sparse: pages are allocated as slots are used
             self._map = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ | mmap.PROT_WRITE)
         except BaseException:
