@@ -27,6 +27,7 @@ from sekisho.errors import SchemaViolation, StoreError, flatten_field_errors
 from sekisho.portal import applications as apps
 from sekisho.portal.api_app import PortalRequestError, resolve_portal
 from sekisho.portal.auth import PortalAuth, Visitor
+from sekisho.portal.content import find_page
 from sekisho.portal.context import PortalContext
 from sekisho.portal.developers import developer_for_consumer
 from sekisho.portal.files import catalog, parse_spec
@@ -332,6 +333,19 @@ class PortalGui:
             return await self._account_page(request, portal, visitor, developer, status=400, error=_describe(exc))
         return RedirectResponse(f"/{portal.workspace}/account", 303)
 
+    async def content_page(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
+        """Admin-managed pages (`content/<path>.txt`); `readable_by` needs a logged-in, approved developer
+        (`"*"`); role lists are refused since developer roles are not implemented."""
+        page = await find_page(self.db, request.path_params["page"])
+        if page is None:
+            return self.render("not_found.html", request, portal, visitor, 404, title="Not found")
+        if page.readable_by is not None and portal.auth:
+            if visitor.developer is None:
+                return RedirectResponse(f"/{portal.workspace}/login", 303)
+            if not visitor.approved or page.readable_by != "*":
+                return RedirectResponse(f"/{portal.workspace}/unauthorized", 303)
+        return self.render("content.html", request, portal, visitor, title=page.title, page=page)
+
     async def css_file(self, request: Request) -> Response:
         return Response(self.css, media_type="text/css", headers={"Cache-Control": "max-age=300"})
 
@@ -393,5 +407,6 @@ def build_gui_app(ctx: PortalContext, auth: PortalAuth | None = None) -> Starlet
         Route(ws + "/account/applications", p(gui.create_app), methods=["POST"]),
         Route(ws + "/account/applications/{app}/{action}", p(gui.app_action), methods=["POST"]),
         Route(ws + "/account/applications/{app}/keys/{key}/{action}", p(gui.app_action), methods=["POST"]),
+        Route(ws + "/{page:path}", p(gui.content_page), methods=["GET"]),
     ]
     return Starlette(routes=routes, exception_handlers={404: gui.not_found})

@@ -222,3 +222,25 @@ async def test_developer_edits_meta_and_closes_account(tmp_path: Path) -> None:
         assert await p.db.count("applications") == 0
         assert await p.db.select_by("consumers", "username", "mel@example.com") is None
         assert (await p.api.get("/default/developer")).status_code == 401
+
+
+async def test_content_pages(tmp_path: Path) -> None:
+    async with running_portal(tmp_path) as p:
+        await p.db.insert(
+            "files",
+            {"path": "content/about.txt", "contents": "---\ntitle: About us\n---\nWe build <APIs>.\n\nSecond one."},
+        )
+        await p.db.insert(
+            "files", {"path": "content/guides/index.txt", "contents": "---\ntitle: Guides\nreadable_by: '*'\n---\nHi"}
+        )
+        await p.db.insert("files", {"path": "content/hidden.txt", "contents": "---\noutput: false\n---\nx"})
+        about = await p.gui.get("/default/about")
+        assert about.status_code == 200
+        assert '<h1 id="page-title">About us</h1>' in about.text
+        assert "We build &lt;APIs&gt;." in about.text
+        assert "<p>Second one.</p>" in about.text
+        guarded = await p.gui.get("/default/guides")
+        assert guarded.status_code == 303
+        assert guarded.headers["location"] == "/default/login"
+        assert (await p.gui.get("/default/hidden")).status_code == 404
+        assert (await p.gui.get("/default/../etc")).status_code == 404
