@@ -59,7 +59,7 @@ _REASONS: Final[dict[int, str]] = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
-_STATUS_LINES: dict[int, bytes] = {}
+_STATUS_LINES: dict[int, bytes] = {}  # filled by status_line(); read directly on the hot path
 
 
 def status_line(status: int) -> bytes:

@@ -27,7 +27,7 @@ from sekisho.proxy.errors import (
     message_for,
     render_error,
 )
-from sekisho.proxy.exchange import status_line
+from sekisho.proxy.exchange import _STATUS_LINES, status_line
 from sekisho.proxy.forwarded import TrustedIps, real_client_ip
 from sekisho.proxy.headers import HOP_BY_HOP, RESPONSE_HOP_BY_HOP, HeaderEdits
 from sekisho.proxy.kong import ErrorExit, Kong, KongNode, serialize
@@ -67,6 +67,7 @@ class Pipeline:
         self.loop = loop
         self.access_log = access_log
         self.trusted = TrustedIps(settings.trusted_ips)
+        self.has_trusted = bool(self.trusted)
         self.node = KongNode(settings.node_id, settings.hostname, settings.cluster_secret)
         self.pool = UpstreamPool(
             loop,
@@ -83,6 +84,11 @@ class Pipeline:
         self.proxy_latency = settings.header_enabled("X-Kong-Proxy-Latency")
         self.response_latency = settings.header_enabled("X-Kong-Response-Latency")
         self.upstream_status = settings.header_enabled("X-Kong-Upstream-Status")
+        self.default_tokens = (
+            self.via + b"X-Kong-Upstream-Latency: %d\r\nX-Kong-Proxy-Latency: %d\r\n"
+            if self.via and self.upstream_latency and self.proxy_latency
+            else b""
+        )
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watched: set[Exchange] = set()
         self._watch_timer: asyncio.TimerHandle | None = None
@@ -517,18 +523,30 @@ class Pipeline:
         """The request line and headers sent upstream."""
         conn = ex.conn
         query = ex.upstream_query if ex.upstream_query is not None else ex.query
+        info = ex.target_info
+        if (
+            info is not None
+            and info.host_header is not None
+            and ex.upstream_host_header is None
+            and not info.preserve_host
+            and ex.upstream_host is info.host
+            and ex.upstream_port == info.port
+        ):
+            host = info.host_header
+        else:
+            host = self._host_header(ex)
         parts: list[bytes] = [
             ex.upstream_method or ex.method,
             b" ",
             ex.upstream_path.encode("latin-1"),
             b"?" + query if query else b"",
             b" HTTP/1.1\r\nHost: ",
-            self._host_header(ex),
+            host,
             b"\r\n",
         ]
         xff: bytes | None = None
         forwarded: dict[bytes, bytes] | None = None
-        trusted = bool(self.trusted) and self.trusted.is_trusted(ex.peer)
+        trusted = self.has_trusted and self.trusted.is_trusted(ex.peer)
         edits = ex.service_edits
         base: list[tuple[bytes, bytes]] | None = [] if edits else None
         append = parts.append
@@ -563,10 +581,15 @@ class Pipeline:
             append(xff + b", " + ex.peer.encode("latin-1") if xff is not None else real_ip)
             append(b"\r\n")
         host_only = ex.host
-        if host_only.startswith(b"["):
-            host_only = host_only.partition(b"]")[0] + b"]"
-        elif host_only.count(b":") == 1:
-            host_only = host_only.partition(b":")[0]
+        if host_only == conn.last_host:
+            host_only = conn.last_host_only
+        else:
+            conn.last_host = host_only
+            if host_only.startswith(b"["):
+                host_only = host_only.partition(b"]")[0] + b"]"
+            elif host_only.count(b":") == 1:
+                host_only = host_only.partition(b":")[0]
+            conn.last_host_only = host_only
         if forwarded is None:
             append(conn.forwarded_headers)
             append(b"X-Forwarded-Host: " + host_only + b"\r\nX-Forwarded-Path: " + ex.path + b"\r\n")
@@ -621,7 +644,7 @@ class Pipeline:
     # -- responses ------------------------------------------------------------------------------------------
     def response_head(self, ex: Exchange, generated_length: int | None = None) -> bytes:
         status = ex.status
-        parts = [status_line(status)]
+        parts = [_STATUS_LINES.get(status) or status_line(status)]
         append = parts.append
         edits = ex.resp_edits
         headers = edits.apply(ex.resp_headers) if edits else ex.resp_headers
@@ -660,12 +683,22 @@ class Pipeline:
                 append(b"Transfer-Encoding: chunked\r\n")
             else:
                 ex.close_after = True
-            if self.via:
-                append(self.via)
-            if self.upstream_latency:
-                append(b"X-Kong-Upstream-Latency: %d\r\n" % int((ex.upstream_first_byte - ex.upstream_start) * 1000))
-            if self.proxy_latency:
-                append(b"X-Kong-Proxy-Latency: %d\r\n" % int((ex.upstream_start - ex.start) * 1000))
+            if self.default_tokens:  # the default `headers`: one format for Via and both latencies
+                append(
+                    self.default_tokens
+                    % (
+                        int((ex.upstream_first_byte - ex.upstream_start) * 1000),
+                        int((ex.upstream_start - ex.start) * 1000),
+                    )
+                )
+            else:
+                if self.via:
+                    append(self.via)
+                if self.upstream_latency:
+                    upstream_ms = int((ex.upstream_first_byte - ex.upstream_start) * 1000)
+                    append(b"X-Kong-Upstream-Latency: %d\r\n" % upstream_ms)
+                if self.proxy_latency:
+                    append(b"X-Kong-Proxy-Latency: %d\r\n" % int((ex.upstream_start - ex.start) * 1000))
             if self.upstream_status:
                 append(b"X-Kong-Upstream-Status: %d\r\n" % ex.resp_status)
         else:

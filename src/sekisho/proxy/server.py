@@ -60,6 +60,8 @@ class ClientProtocol(asyncio.Protocol):
         "current",
         "deadline",
         "forwarded_headers",
+        "last_host",
+        "last_host_only",
         "local_ip",
         "loop",
         "peer_ip",
@@ -108,6 +110,8 @@ class ClientProtocol(asyncio.Protocol):
         self.sni: str | None = None
         self.client_ip_headers = b""
         self.forwarded_headers = b""
+        self.last_host = b"\x00"  # X-Forwarded-Host of the previous request (a connection keeps its Host)
+        self.last_host_only = b""
 
     # -- asyncio.Protocol -------------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
