@@ -57,11 +57,13 @@ async def test_custom_key_names_and_sources(gw: Gateway) -> None:
     assert form.status_code == 200
 
 
-async def test_duplicate_keys_are_refused(gw: Gateway) -> None:
+async def test_duplicate_and_oversized_keys_are_refused(gw: Gateway) -> None:
     route = await gw.route("/dup")
     await gw.plugin("key-auth", route={"id": route["id"]})
     response = await gw.client.get("/dup?apikey=a&apikey=b")
     assert response.status_code == 401 and response.json() == {"message": "Duplicate API key found"}
+    huge = await gw.client.get("/dup", headers={"apikey": "k" * 5000})
+    assert huge.status_code == 401 and huge.json() == {"message": "Invalid authentication credentials"}
 
 
 async def test_preflight_passes_when_run_on_preflight_is_off(gw: Gateway) -> None:

@@ -36,3 +36,8 @@ def test_keys_with_ttl_expire() -> None:
     assert not credential_expired({"created_at": 1000, "ttl": None}, now=10**9)
     assert not credential_expired({"created_at": 1000, "ttl": 60}, now=1059)
     assert credential_expired({"created_at": 1000, "ttl": 60}, now=1060)
+
+
+def test_oversized_usernames_are_not_looked_up() -> None:
+    assert parse_basic_authorization(_basic("u" * 513 + ":pw")) is None
+    assert parse_basic_authorization(_basic("u" * 512 + ":pw")) == ("u" * 512, "pw")

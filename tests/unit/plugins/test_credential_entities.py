@@ -22,6 +22,12 @@ def test_key_auth_credentials_generate_a_key_when_absent(registry: EntityRegistr
     assert [key.fields for key in schema.unique_keys()] == [("key",)]  # one constraint, not two
 
 
+def test_key_auth_keys_are_bounded(registry: EntityRegistry) -> None:
+    with pytest.raises(SchemaViolation) as info:
+        registry["keyauth_credentials"].insert({"consumer": CONSUMER, "key": "k" * 1025})
+    assert info.value.fields == {"key": "length must be at most 1024"}
+
+
 def test_key_auth_credentials_need_a_consumer(registry: EntityRegistry) -> None:
     with pytest.raises(SchemaViolation) as info:
         registry["keyauth_credentials"].insert({"key": "k"})

@@ -7,7 +7,10 @@ from typing import Any
 from sekisho.plugins.basic_auth.passwords import MAX_PASSWORD_LENGTH, hash_password
 from sekisho.schema import EntitySchema, Foreign, String, typedefs as t
 
-__all__ = ["BASICAUTH_CREDENTIALS"]
+__all__ = ["BASICAUTH_CREDENTIALS", "MAX_USERNAME_LENGTH"]
+
+# Longer usernames are never stored, so requests carrying one are refused without a lookup.
+MAX_USERNAME_LENGTH = 512
 
 
 def _hash_on_write(value: Any) -> dict[str, Any]:
@@ -31,7 +34,13 @@ BASICAUTH_CREDENTIALS = EntitySchema(
         "consumer": Foreign(
             "consumers", required=True, on_delete="cascade", description="The consumer this credential belongs to."
         ),
-        "username": String(required=True, unique=True, description="The username to authenticate with."),
+        "username": String(
+            required=True,
+            unique=True,
+            len_min=1,
+            len_max=MAX_USERNAME_LENGTH,
+            description="The username to authenticate with.",
+        ),
         "password": String(
             required=True,
             len_min=1,

@@ -17,7 +17,7 @@ from typing import Any
 
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
-from sekisho.plugins.basic_auth.daos import BASICAUTH_CREDENTIALS
+from sekisho.plugins.basic_auth.daos import BASICAUTH_CREDENTIALS, MAX_USERNAME_LENGTH
 from sekisho.plugins.basic_auth.passwords import hash_password, verify_password
 from sekisho.plugins.basic_auth.schema import CONFIG
 
@@ -55,7 +55,7 @@ def parse_basic_authorization(value: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, sep, password = decoded.partition(":")
-    if not sep or not username:
+    if not sep or not username or len(username) > MAX_USERNAME_LENGTH:
         return None
     return username, password
 

@@ -6,7 +6,11 @@ import secrets
 
 from sekisho.schema import EntitySchema, Foreign, Integer, String, typedefs as t
 
-__all__ = ["KEYAUTH_CREDENTIALS", "generate_key"]
+__all__ = ["KEYAUTH_CREDENTIALS", "MAX_KEY_LENGTH", "generate_key"]
+
+# Longer keys are never stored, so requests carrying one are refused without a lookup (and without filling
+# the credential cache with huge negative entries).
+MAX_KEY_LENGTH = 1024
 
 
 def generate_key() -> str:
@@ -31,6 +35,8 @@ KEYAUTH_CREDENTIALS = EntitySchema(
             unique=True,
             auto=True,
             secret=True,
+            len_min=1,
+            len_max=MAX_KEY_LENGTH,
             description="The API key; a random one is generated when none is given.",
         ),
         "ttl": Integer(

@@ -11,7 +11,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
-from sekisho.plugins.key_auth.daos import KEYAUTH_CREDENTIALS
+from sekisho.plugins.key_auth.daos import KEYAUTH_CREDENTIALS, MAX_KEY_LENGTH
 from sekisho.plugins.key_auth.schema import CONFIG
 
 __all__ = ["Handler", "KeyAuthConf"]
@@ -110,6 +110,8 @@ class Handler(Plugin[KeyAuthConf]):
                 break
         if not key:
             return _Failure(401, ERR_NO_API_KEY, unauthorized)
+        if len(key) > MAX_KEY_LENGTH:
+            return _Failure(401, ERR_INVALID_AUTH_CRED, unauthorized)
 
         async def load_credential() -> dict[str, Any] | None:
             return await kong.db("keyauth_credentials").select_by("key", key)
