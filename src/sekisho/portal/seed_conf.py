@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import urlencode
 
-__all__ = ["seed_portal_auth_conf"]
+from sekisho.portal.workspaces import DEFAULT_WORKSPACE
+from sekisho.store.base import Database, Row
+
+__all__ = ["configure_oidc_portal", "seed_portal_auth_conf"]
 
 
 def seed_portal_auth_conf(
@@ -34,3 +38,27 @@ def seed_portal_auth_conf(
         "login_redirect_mode": "query",
         "redirect_uri": [f"{api_url.rstrip('/')}/{workspace}/auth"],
     }
+
+
+async def configure_oidc_portal(
+    db: Database,
+    auth_conf: dict[str, Any],
+    *,
+    provisioning: dict[str, Any] | None = None,
+    auto_approve: bool | None = None,
+) -> Row:
+    """`PATCH /workspaces/default` with `portal_auth = openid-connect` and `auth_conf` (plus, optionally,
+    `portal_idp_provisioning` and `portal_auto_approve`), as an admin would do for the seed page."""
+    workspace = await db.select("workspaces", DEFAULT_WORKSPACE)
+    if workspace is None:
+        raise LookupError("workspace 'default' does not exist yet (call prepare_portal first)")
+    config: dict[str, Any] = {
+        "portal": True,
+        "portal_auth": "openid-connect",
+        "portal_auth_conf": json.dumps(auth_conf, indent=4),
+    }
+    if provisioning is not None:
+        config["portal_idp_provisioning"] = json.dumps(provisioning)
+    if auto_approve is not None:
+        config["portal_auto_approve"] = auto_approve
+    return await db.update("workspaces", workspace["id"], {"config": config})

@@ -18,6 +18,7 @@ from tests.integration.portal.harness import PLUGINS, open_portal_db
 
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.portal import PortalContext, PortalSettings, build_portal, prepare_portal
+from sekisho.portal.seed_conf import configure_oidc_portal
 from sekisho.proxy import ListenSpec, ProxyServer, ProxySettings
 from sekisho.runtime import Runtime
 from sekisho.store.base import Database
@@ -133,12 +134,8 @@ def portal_thread(data_dir: Path) -> Iterator[PortalThread]:
         portal.stop()
 
 
-def configure_oidc(portal: PortalThread, auth_conf: str) -> Any:
+def configure_oidc(portal: PortalThread, auth_conf: dict[str, Any]) -> Any:
     async def apply(db: Database) -> Any:
-        workspace = await db.select("workspaces", "default")
-        assert workspace is not None
-        return await db.update(
-            "workspaces", workspace["id"], {"config": {"portal_auth": "openid-connect", "portal_auth_conf": auth_conf}}
-        )
+        return await configure_oidc_portal(db, auth_conf)
 
     return portal.call(apply)

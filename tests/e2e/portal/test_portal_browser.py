@@ -13,7 +13,7 @@ import pytest
 from tests.e2e.portal.harness import PortalThread, configure_oidc
 from tests.integration.idp.flows import PASSWORD
 from tests.integration.idp.harness import IdpThread, cognito_client
-from tests.integration.portal.oidc_setup import add_user, create_seed_pool, seed_auth_conf_text
+from tests.integration.portal.oidc_setup import add_user, create_seed_pool, seed_auth_conf
 
 from sekisho.portal.developers import find_developer, update_developer
 from sekisho.store.base import Database
@@ -40,7 +40,7 @@ def test_register_approve_login_key_logout(idp: IdpThread, portal: PortalThread,
     gui, api = portal.gui_url, portal.api_url
     pool = create_seed_pool(idp, cognito, callbacks=[f"{api}/default/auth"], logout_urls=[f"{gui}/default"])
     add_user(cognito, pool, EMAIL)
-    configure_oidc(portal, seed_auth_conf_text(pool, api=api, gui=gui))
+    configure_oidc(portal, seed_auth_conf(pool, api=api, gui=gui))
 
     page = browser.new_page()
     page.goto(f"{gui}/default")
