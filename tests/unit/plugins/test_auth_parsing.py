@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 
+import pytest
+
+from sekisho.plugins.basic_auth import handler as basic_auth_handler
 from sekisho.plugins.basic_auth.handler import parse_basic_authorization
 from sekisho.plugins.basic_auth.passwords import hash_password, verify_password
 from sekisho.plugins.key_auth.handler import credential_expired
@@ -41,3 +45,16 @@ def test_keys_with_ttl_expire() -> None:
 def test_oversized_usernames_are_not_looked_up() -> None:
     assert parse_basic_authorization(_basic("u" * 513 + ":pw")) is None
     assert parse_basic_authorization(_basic("u" * 512 + ":pw")) == ("u" * 512, "pw")
+
+
+async def test_uncached_password_checks_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(basic_auth_handler, "_MAX_PENDING_CHECKS", 2)
+    verified = basic_auth_handler._VerifiedPasswords()
+    stored = hash_password("right")
+    try:
+        results = await asyncio.gather(*(verified.verify(stored, "right") for _ in range(5)))
+        assert results.count(True) == 2 and results.count(False) == 3  # the flood beyond two is refused
+        assert await verified.verify(stored, "right")  # remembered now: no check needed
+        assert not await verified.verify(stored, "wrong")
+    finally:
+        verified.close()

@@ -8,10 +8,12 @@ import binascii
 import functools
 import hashlib
 import hmac
+import os
 import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +30,7 @@ ERR_INVALID_AUTH_CRED = "Invalid authentication credentials"
 
 _BASIC = re.compile(r"\s*[Bb]asic\s*(.+)")
 _VERIFIED_CACHE_SIZE = 10_000
+_MAX_PENDING_CHECKS = 256
 
 
 @functools.cache
@@ -64,11 +67,14 @@ class _VerifiedPasswords:
     """Remembers successful (hash, password) checks so argon2 runs once per credential, not per request.
 
     Keys are HMACs under a per-process random key; a changed password changes the stored hash, so stale
-    entries can never match."""
+    entries can never match. Checks run on this plugin's own threads (never the loop's default executor,
+    which DNS resolution and other I/O share), and a flood of them is refused rather than queued forever."""
 
     def __init__(self) -> None:
         self._key = secrets.token_bytes(32)
         self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending = 0
 
     def _digest(self, stored_hash: str, password: str) -> bytes:
         return hmac.new(self._key, stored_hash.encode() + b"\0" + password.encode(), hashlib.sha256).digest()
@@ -78,12 +84,27 @@ class _VerifiedPasswords:
         if digest in self._seen:
             self._seen.move_to_end(digest)
             return True
-        if not await asyncio.to_thread(verify_password, stored_hash, password):
-            return False
+        if self._pending >= _MAX_PENDING_CHECKS:
+            return False  # fail closed under a flood of uncached checks
+        if self._executor is None:
+            workers = max(1, (os.cpu_count() or 2) // 2)
+            self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="basic-auth")
+        self._pending += 1
+        try:
+            loop = asyncio.get_running_loop()
+            if not await loop.run_in_executor(self._executor, verify_password, stored_hash, password):
+                return False
+        finally:
+            self._pending -= 1
         self._seen[digest] = None
         if len(self._seen) > _VERIFIED_CACHE_SIZE:
             self._seen.popitem(last=False)
         return True
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
 
 
 class Handler(Plugin[BasicAuthConf]):
@@ -96,6 +117,10 @@ class Handler(Plugin[BasicAuthConf]):
 
     def __init__(self) -> None:
         self._verified = _VerifiedPasswords()
+
+    async def close(self) -> None:
+        """Stop the password-check threads (the worker is stopping)."""
+        self._verified.close()
 
     def prepare(self, config: Mapping[str, Any]) -> BasicAuthConf:
         return BasicAuthConf(
