@@ -47,6 +47,7 @@ class UpstreamConnection(asyncio.Protocol):
         "last_read",
         "loop",
         "pool",
+        "reading_paused",
         "requests",
         "reused",
         "transport",
@@ -67,6 +68,7 @@ class UpstreamConnection(asyncio.Protocol):
         self.reused = False
         self.closed = False
         self.tunnel = False
+        self.reading_paused = False
         self._head_only = False
         self._informational = False
         self._close_delimited = False
@@ -180,11 +182,13 @@ class UpstreamConnection(asyncio.Protocol):
             self.transport.write(data)
 
     def pause_reading(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and not self.reading_paused:
+            self.reading_paused = True
             self.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and self.reading_paused:
+            self.reading_paused = False
             self.transport.resume_reading()
 
     def abandon(self) -> None:
@@ -200,6 +204,7 @@ class UpstreamConnection(asyncio.Protocol):
     def _finish(self, ex: Exchange, *, keep: bool) -> None:
         self.exchange = None
         if keep and not self.closed and self.requests < self.pool.max_requests and not ex.upstream_keep_off:
+            self.resume_reading()  # paused for a slow client: the next user must not inherit that
             self.pool.release(self)
         else:
             self.close()

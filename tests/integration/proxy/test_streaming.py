@@ -110,3 +110,7 @@ async def test_a_large_download_streams_with_flat_memory_to_a_slow_reader(echo: 
             writer.close()
         assert received == total
         assert rss.growth < 48 * MB, f"memory grew by {rss.growth // MB} MiB"
+        # the upstream connection paused for the slow reader goes back to the pool readable
+        for _ in range(3):
+            assert (await h.client.get("/after")).status_code == 200
+        assert echo.connections == 1
