@@ -6,6 +6,8 @@ One `Kong` object per request, created only when a plugin runs. `current` names 
 
 from __future__ import annotations
 
+import email.parser
+import email.policy
 import hashlib
 import hmac
 import json
@@ -68,6 +70,34 @@ def _query_dict(raw: str, max_args: int) -> dict[str, str | list[str]]:
             existing.append(value)
         else:
             out[key] = [existing, value]
+    return out
+
+
+def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str]] | None:
+    """Fields of a multipart/form-data body (file parts give their content as text, like Kong)."""
+    if "boundary=" not in content_type:
+        return None
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + raw
+    )
+    if not message.is_multipart():
+        return None
+    out: dict[str, str | list[str]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            payload = b""
+        value = payload.decode(part.get_content_charset() or "utf-8", "replace")
+        existing = out.get(name)
+        if existing is None:
+            out[name] = value
+        elif isinstance(existing, list):
+            existing.append(value)
+        else:
+            out[name] = [existing, value]
     return out
 
 
@@ -164,7 +194,11 @@ class KongRequest:
         if content_type == "application/x-www-form-urlencoded":
             return _query_dict(raw.decode("utf-8", "replace"), 100), None, content_type
         if content_type == "multipart/form-data":
-            return None, "multipart bodies are not parsed", content_type
+            header = mimetype if mimetype and "boundary=" in mimetype else self.get_header("content-type") or ""
+            fields = _multipart_fields(header, raw)
+            if fields is None:
+                return None, "failed to decode multipart body", content_type
+            return fields, None, content_type
         return None, "missing content type" if not content_type else "unsupported content type", content_type or None
 
     def get_uri_captures(self) -> dict[str, Any]:

@@ -348,3 +348,47 @@ async def test_plugins_read_bodies_within_client_body_buffer_size(echo: EchoUpst
         large_parsed = await h.client.post("/parsed", content=b"x" * 5000)
         assert large_parsed.status_code == 413  # the plugin went on, but a truncated body is never sent
         assert echo.requests == 2
+
+
+class FormEcho(Plugin[dict[str, Any]]):
+    """Sends what kong.request.get_body() parsed upstream as `X-Form`."""
+
+    NAME = "form-echo"
+    PRIORITY = 600
+    CONFIG = Record({})
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        args, err, mimetype = await kong.request.get_body()
+        kong.service.request.set_header("X-Form", f"{mimetype}|{err}|{sorted((args or {}).items())}")
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "expected"),
+    [
+        (
+            "application/x-www-form-urlencoded",
+            b"a=1&b=2&a=3",
+            "application/x-www-form-urlencoded|None|[('a', ['1', '3']), ('b', '2')]",
+        ),
+        (
+            "multipart/form-data; boundary=XyZ",
+            b'--XyZ\r\nContent-Disposition: form-data; name="user"\r\n\r\nann\r\n'
+            b'--XyZ\r\nContent-Disposition: form-data; name="file"; filename="f.txt"\r\n'
+            b"Content-Type: text/plain\r\n\r\nfile body\r\n--XyZ--\r\n",
+            "multipart/form-data|None|[('file', 'file body'), ('user', 'ann')]",
+        ),
+        ("application/json", b"{not json", "application/json|failed to decode JSON body|[]"),
+    ],
+    ids=["urlencoded", "multipart", "bad-json"],
+)
+async def test_get_body_parses_forms_multipart_and_json(
+    echo: EchoUpstream, content_type: str, body: bytes, expected: str
+) -> None:
+    async with ProxyHarness([FormEcho]) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/"])
+        h.plugin("form-echo")
+        await h.start()
+        response = await h.client.post("/", content=body, headers={"Content-Type": content_type})
+        assert response.json()["headers"]["x-form"] == expected
+        assert response.json()["body"] == body.decode()
