@@ -24,7 +24,9 @@ from sekisho.errors import ConfigError
 from sekisho.logs import AccessLog
 from sekisho.node.prefix import PreparedPrefix
 from sekisho.node.sockets import BoundListener
+from sekisho.pdk.worker import WorkerNode
 from sekisho.plugins import registry as plugin_registry
+from sekisho.portal.entities import PORTAL_ENTITIES
 from sekisho.proxy.server import ProxyServer
 from sekisho.proxy.settings import ProxySettings
 from sekisho.runtime.runtime import Runtime
@@ -40,6 +42,7 @@ __all__ = [
     "serve_admin",
     "serve_asgi",
     "serve_status",
+    "start_portal",
     "start_proxy",
     "stop_admin",
 ]
@@ -68,7 +71,8 @@ class NodeParts:
 
 def build_parts(config: NodeConfig, prepared: PreparedPrefix, *, worker: bool = False) -> NodeParts:
     plugins = plugin_registry.PluginRegistry.load(config.plugins)
-    registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
+    # The portal's entities (developers, files, workspaces, ...) are always known, like Kong Enterprise's.
+    registry = EntityRegistry(plugins.config_schema, [*plugins.entities(), *PORTAL_ENTITIES], plugins.scope_rules)
     from sekisho.store.factory import open_database
 
     strategy = config.database
@@ -153,6 +157,7 @@ def proxy_settings(config: NodeConfig, prepared: PreparedPrefix) -> ProxySetting
         default_key_path=key,
         node_id=prepared.node_id,
         hostname=socket.gethostname(),
+        cluster_secret=prepared.cluster_secret,
         upstream_keepalive_pool_size=config.upstream_keepalive_pool_size,
         upstream_keepalive_max_requests=config.upstream_keepalive_max_requests,
         upstream_keepalive_idle_timeout=config.upstream_keepalive_idle_timeout,
@@ -193,7 +198,7 @@ async def start_proxy(
     runtime = Runtime(parts.plugins, db=parts.db)
     if reload_first:
         await runtime.reload()
-    await runtime.init_worker()
+    await runtime.init_worker(WorkerNode(parts.node_id, socket.gethostname(), parts.prepared.cluster_secret))
     if not listeners:
         return ProxyHandle(runtime, None)
     log_hook = access_log.write if access_log is not None else None
@@ -237,7 +242,43 @@ def build_admin_app(
         version=KONG_COMPAT_VERSION,
         server_header=f"kong/{KONG_COMPAT_VERSION}",
     )
-    return build(context)
+    from sekisho.portal.admin_api import with_portal_admin
+
+    return with_portal_admin(build(context), portal_context_of(parts))
+
+
+def portal_context_of(parts: NodeParts) -> Any:
+    """The portal's context for this node (built once)."""
+    if "portal" not in parts.extra:
+        from sekisho.portal.serving import portal_context
+
+        parts.extra["portal"] = portal_context(
+            parts.config,
+            parts.db,
+            parts.plugins,
+            node_id=parts.node_id,
+            cluster_secret=parts.prepared.cluster_secret,
+        )
+    return parts.extra["portal"]
+
+
+async def start_portal(parts: NodeParts, gui: Sequence[BoundListener], api: Sequence[BoundListener]) -> Any | None:
+    """`portal = on`: prepare the default workspace and serve the portal GUI and API listeners."""
+    if not parts.config.portal:
+        return None
+    from sekisho.portal.build import build_portal, prepare_portal
+    from sekisho.portal.serving import serve_portal
+
+    context = portal_context_of(parts)
+    await prepare_portal(context)
+    config = parts.config
+    return await serve_portal(
+        build_portal(context),
+        gui=[(listener.sock, listener.spec.ssl) for listener in gui],
+        api=[(listener.sock, listener.spec.ssl) for listener in api],
+        ssl_certfile=config.portal_ssl_cert or str(parts.prepared.default_cert),
+        ssl_keyfile=config.portal_ssl_cert_key or str(parts.prepared.default_key),
+    )
 
 
 class _AccessLogMiddleware:

@@ -172,6 +172,13 @@ def _parse_database(value: str) -> str:
     return _parse_enum("sqlite", "postgres", "off")(value)
 
 
+def _parse_cluster_secret(value: str) -> str | None:
+    value = value.strip()
+    if value and len(value) < 32:
+        raise ValueError("must be at least 32 characters (use a random string)")
+    return value or None
+
+
 def _parse_str(value: str) -> str:
     return value.strip()
 
@@ -383,6 +390,7 @@ _KEYS: Final[dict[str, _Key]] = {
     "error_default_type": _Key("text/plain", _parse_enum(*_ERROR_TYPES)),
     "plugins": _Key("bundled", _parse_list),
     "node_id": _Key("", _parse_optional_str),
+    "cluster_secret": _Key("", _parse_cluster_secret, secret=True),
     "role": _Key("traditional", _parse_enum("traditional")),
     "router_flavor": _Key("traditional_compatible", _parse_enum("traditional", "traditional_compatible")),
     "db_update_frequency": _Key("5", _parse_number(0.0, exclusive=True)),
@@ -494,6 +502,7 @@ class NodeConfig:
     error_default_type: str
     plugins: tuple[str, ...]
     node_id: str | None
+    cluster_secret: str | None
     role: str
     router_flavor: str
     db_update_frequency: float

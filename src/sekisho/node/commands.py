@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from sekisho.config import NodeConfig, load_config
 from sekisho.errors import ConfigError, DeclarativeError, StoreError
 from sekisho.logs import configure_error_log
-from sekisho.node.prefix import PreparedPrefix, node_id_for, prepare_prefix, process_alive, read_pid
+from sekisho.node.prefix import PreparedPrefix, cluster_secret_for, node_id_for, prepare_prefix, process_alive, read_pid
 
 __all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "start", "stop"]
 
@@ -164,7 +164,7 @@ async def _with_db(config: NodeConfig, action: Callable[[Any], Awaitable[T]], *,
 
     cert, key = default_certificate_paths(config.ssl_dir)
     config.prefix.mkdir(parents=True, exist_ok=True)
-    parts = build_parts(config, PreparedPrefix(node_id_for(config), cert, key))
+    parts = build_parts(config, PreparedPrefix(node_id_for(config), cert, key, cluster_secret_for(config)))
     if connect:
         await parts.db.connect()
     try:

@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sekisho.config import NodeConfig, write_env_file
 from sekisho.errors import ConfigError
 from sekisho.utils.tls import ensure_default_certificate
 
-__all__ = ["PreparedPrefix", "node_id_for", "prepare_prefix", "process_alive", "read_pid", "remove_pid", "write_pid"]
+__all__ = [
+    "PreparedPrefix",
+    "cluster_secret_for",
+    "node_id_for",
+    "prepare_prefix",
+    "process_alive",
+    "read_pid",
+    "remove_pid",
+    "write_pid",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +30,7 @@ class PreparedPrefix:
     node_id: str
     default_cert: Path
     default_key: Path
+    cluster_secret: bytes = field(default=b"", repr=False)
 
 
 def node_id_for(config: NodeConfig) -> str:
@@ -39,6 +50,29 @@ def node_id_for(config: NodeConfig) -> str:
         return node_id
 
 
+def cluster_secret_for(config: NodeConfig) -> bytes:
+    """The secret every worker and node derives sealing keys from (`kong.node.derive_secret`, sessions):
+    `cluster_secret` when set (nodes sharing a database must set the same), else 32 random bytes kept in
+    `<prefix>/cluster.secret` (mode 0600), created on first start."""
+    if config.cluster_secret:
+        return hashlib.sha256(b"sekisho-cluster-secret:" + config.cluster_secret.encode()).digest()
+    path = config.prefix / "cluster.secret"
+    try:
+        secret = path.read_bytes()
+        if len(secret) == 32:
+            return secret
+    except OSError:
+        pass
+    secret = os.urandom(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(secret)
+    os.replace(tmp, path)
+    return secret
+
+
 def prepare_prefix(config: NodeConfig) -> PreparedPrefix:
     """Create the prefix tree (`sekisho prepare`); idempotent."""
     try:
@@ -49,7 +83,9 @@ def prepare_prefix(config: NodeConfig) -> PreparedPrefix:
         raise ConfigError("prefix", f"cannot create {config.prefix}: {exc.strerror}") from None
     cert, key = ensure_default_certificate(config.ssl_dir)
     write_env_file(config)
-    return PreparedPrefix(node_id=node_id_for(config), default_cert=cert, default_key=key)
+    return PreparedPrefix(
+        node_id=node_id_for(config), default_cert=cert, default_key=key, cluster_secret=cluster_secret_for(config)
+    )
 
 
 def read_pid(pid_file: Path) -> int | None:

@@ -34,6 +34,7 @@ from sekisho.app import (
     load_startup_declarative,
     serve_admin,
     serve_status,
+    start_portal,
     start_proxy,
     stop_admin,
 )
@@ -119,7 +120,10 @@ async def _prepare(config: NodeConfig, *, workers: bool = False) -> _Common:
     count = await load_startup_declarative(config, parts)
     if config.database == "off" and count:
         log.log(25, "loaded %d entities from the declarative configuration", count)
-    listeners = bind_all({"admin_listen": config.admin_listen, "status_listen": config.status_listen})
+    groups = {"admin_listen": config.admin_listen, "status_listen": config.status_listen}
+    if config.portal:
+        groups |= {"portal_gui_listen": config.portal_gui_listen, "portal_api_listen": config.portal_api_listen}
+    listeners = bind_all(groups)
     try:
         for spec in config.proxy_listen:
             # `reuseport` with worker processes: each worker listens on its own socket (the kernel balances
@@ -188,6 +192,7 @@ async def _run_single(config: NodeConfig) -> int:
                 app, common.of("admin_listen"), config=config, prepared=common.prepared, access_log=common.admin_log
             )
         admin_servers += await serve_status(parts, common.of("status_listen"), counters=_counters_of(proxy))
+        admin_servers += await _portal_servers(parts, common)
         poller = asyncio.get_running_loop().create_task(
             watch_shared_database(parts.db, config.db_update_frequency, proxy, reloader)
         )
@@ -208,6 +213,11 @@ async def _run_single(config: NodeConfig) -> int:
         common.close_logs()
         await parts.db.close()
         log.log(25, "sekisho stopped")
+
+
+async def _portal_servers(parts: NodeParts, common: _Common) -> list[Any]:
+    portal = await start_portal(parts, common.of("portal_gui_listen"), common.of("portal_api_listen"))
+    return list(portal.servers) if portal is not None else []
 
 
 def _counters_of(proxy: ProxyHandle) -> Callable[[], Mapping[str, int]]:
@@ -269,6 +279,7 @@ class _Supervisor:
                     access_log=common.admin_log,
                 )
             admin_servers += await serve_status(common.parts, common.of("status_listen"))
+            admin_servers += await _portal_servers(common.parts, common)
             _announce(common.listeners)
             log.log(
                 25,

@@ -171,3 +171,41 @@ def test_unusable_database_is_refused_naming_the_key(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "Error: database:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def test_portal_on_serves_gui_and_api_and_admin_developer_routes(tmp_path: Path, nodes: list[Node]) -> None:
+    gui_port, api_port = free_port(), free_port()
+    node = await start_node(
+        tmp_path,
+        portal="on",
+        portal_gui_listen=f"127.0.0.1:{gui_port}",
+        portal_api_listen=f"127.0.0.1:{api_port}",
+        portal_gui_host=f"127.0.0.1:{gui_port}",
+        portal_api_url=f"http://127.0.0.1:{api_port}",
+    )
+    nodes.append(node)
+    out = node.output()
+    assert f"portal_gui listening on http://127.0.0.1:{gui_port}" in out
+    assert f"portal_api listening on http://127.0.0.1:{api_port}" in out
+    async with httpx.AsyncClient() as client:
+        gui = await client.get(f"http://127.0.0.1:{gui_port}/", follow_redirects=True)
+        assert gui.status_code == 200
+        assert "text/html" in gui.headers.get("content-type", "")
+        developers = await client.get(node.admin + "/developers")
+        assert developers.status_code == 200, developers.text
+        assert developers.json()["data"] == []
+
+
+def test_portal_needs_a_database(tmp_path: Path) -> None:
+    env = node_env(
+        tmp_path / "prefix",
+        database="off",
+        portal="on",
+        proxy_listen=f"127.0.0.1:{free_port()}",
+        admin_listen=f"127.0.0.1:{free_port()}",
+        portal_gui_listen=f"127.0.0.1:{free_port()}",
+        portal_api_listen=f"127.0.0.1:{free_port()}",
+    )
+    result = sekisho("start", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Error: portal:" in result.stderr
