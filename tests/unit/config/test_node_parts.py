@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from pathlib import Path
 
 import pytest
 
 from sekisho.config import ListenSpec
+from sekisho.errors import ConfigError
 from sekisho.node.control import ControlChannel, encode
 from sekisho.node.reload import Reloader
 from sekisho.node.sockets import ListenError, bind_all, bind_listener
@@ -106,3 +108,22 @@ def test_reserved_reuseport_addresses_do_not_accept() -> None:
             pass
     finally:
         held.sock.close()
+
+
+def test_cluster_secret_is_generated_once_or_derived_from_the_setting(tmp_path: Path) -> None:
+    from sekisho.config import load_config
+    from sekisho.node.prefix import cluster_secret_for
+
+    config = load_config(env={}, cwd=tmp_path, search_default_paths=False)
+    first = cluster_secret_for(config)
+    assert len(first) == 32
+    assert (config.prefix / "cluster.secret").stat().st_mode & 0o777 == 0o600
+    assert cluster_secret_for(config) == first
+    shared = "x" * 40
+    a = load_config(env={"SEKISHO_CLUSTER_SECRET": shared, "SEKISHO_PREFIX": str(tmp_path / "a")}, cwd=tmp_path)
+    b = load_config(env={"KONG_CLUSTER_SECRET": shared, "SEKISHO_PREFIX": str(tmp_path / "b")}, cwd=tmp_path)
+    assert cluster_secret_for(a) == cluster_secret_for(b) != first
+    assert not (tmp_path / "a" / "cluster.secret").exists()
+    with pytest.raises(ConfigError) as err:
+        load_config(env={"SEKISHO_CLUSTER_SECRET": "short"}, cwd=tmp_path)
+    assert err.value.key == "cluster_secret"
