@@ -21,9 +21,11 @@ from sekisho.admin.query import list_options
 from sekisho.admin.responses import kong_json
 from sekisho.errors import ErrorCode, SchemaViolation, StoreError
 from sekisho.portal import developers as devs
+from sekisho.portal.content import declared_readable_by
 from sekisho.portal.context import PortalContext
-from sekisho.portal.entities import DEVELOPERS, FILES, WORKSPACES
+from sekisho.portal.entities import DEVELOPER_ROLES, DEVELOPERS, FILES, WORKSPACES
 from sekisho.portal.files import with_checksum
+from sekisho.portal.permissions import check_roles_exist, readable_roles
 from sekisho.portal.statuses import DeveloperStatus
 from sekisho.portal.workspaces import DEFAULT_WORKSPACE, check_auth_conf, load_workspace
 from sekisho.store.base import Row
@@ -168,14 +170,56 @@ class _PortalAdmin:
             raise _not_found()
         return row
 
+    # -- developer roles ------------------------------------------------------------------------------------------
+    async def list_roles(self, request: Request) -> Response:
+        opts = list_options(request.query_params, with_tags=False)
+        page = await self.db.page("developer_roles", size=opts.size, offset=opts.offset)
+        return kong_json({"data": page.data, "next": _next("/developers/roles", page.offset)})
+
+    async def create_role(self, request: Request) -> Response:
+        data = await self._body(request, DEVELOPER_ROLES.coerce_form)
+        return kong_json(await self.db.insert("developer_roles", data), 201)
+
+    async def get_role(self, request: Request) -> Response:
+        return kong_json(await self._role(request))
+
+    async def patch_role(self, request: Request) -> Response:
+        row = await self._role(request)
+        data = await self._body(request, DEVELOPER_ROLES.coerce_form)
+        updated = await self.db.update("developer_roles", row["id"], data)
+        if updated["name"] != row["name"]:
+            await devs.rename_role(self.db, row["name"], updated["name"])
+        return kong_json(updated)
+
+    async def delete_role(self, request: Request) -> Response:
+        row = await self.db.select("developer_roles", request.path_params["role"])
+        if row is not None:
+            await devs.remove_role(self.db, row["name"])
+            await self.db.delete("developer_roles", row["id"])
+        return Response(status_code=204)
+
+    async def _role(self, request: Request) -> Row:
+        row = await self.db.select("developer_roles", request.path_params["role"])
+        if row is None:
+            raise _not_found()
+        return row
+
     # -- files ------------------------------------------------------------------------------------------------
     async def list_files(self, request: Request) -> Response:
         opts = list_options(request.query_params, with_tags=False)
         page = await self.db.page("files", size=opts.size, offset=opts.offset)
         return kong_json({"data": page.data, "next": _next("/files", page.offset)})
 
-    async def create_file(self, request: Request) -> Response:
+    async def _file_body(self, request: Request, path: str | None) -> dict[str, Any]:
         data = with_checksum(await self._body(request, FILES.coerce_form))
+        path = path or data.get("path")
+        if isinstance(path, str) and isinstance(data.get("contents"), str):
+            declared = declared_readable_by(path, data["contents"])
+            await check_roles_exist(self.db, readable_roles(declared), "contents")
+        return data
+
+    async def create_file(self, request: Request) -> Response:
+        data = await self._file_body(request, None)
         return kong_json(await self.db.insert("files", data), 201)
 
     async def get_file(self, request: Request) -> Response:
@@ -183,12 +227,12 @@ class _PortalAdmin:
 
     async def patch_file(self, request: Request) -> Response:
         row = await self._file(request)
-        data = with_checksum(await self._body(request, FILES.coerce_form))
+        data = await self._file_body(request, row["path"])
         return kong_json(await self.db.update("files", row["id"], data))
 
     async def put_file(self, request: Request) -> Response:
-        data = with_checksum(await self._body(request, FILES.coerce_form))
         path = request.path_params["path"]
+        data = await self._file_body(request, path)
         data["path"] = path
         row = await self.db.select_by("files", "path", path)
         if row is None:
@@ -265,6 +309,11 @@ def with_portal_admin(admin_app: ASGIApp, ctx: PortalContext) -> ASGIApp:
             Route(prefix + "/developers", w(api.list_developers), methods=["GET"]),
             Route(prefix + "/developers", w(api.create_developer), methods=["POST"]),
             Route(prefix + "/developers/export", w(api.export_developers), methods=["GET"]),
+            Route(prefix + "/developers/roles", w(api.list_roles), methods=["GET"]),
+            Route(prefix + "/developers/roles", w(api.create_role), methods=["POST"]),
+            Route(prefix + "/developers/roles/{role}", w(api.get_role), methods=["GET"]),
+            Route(prefix + "/developers/roles/{role}", w(api.patch_role), methods=["PATCH"]),
+            Route(prefix + "/developers/roles/{role}", w(api.delete_role), methods=["DELETE"]),
             Route(prefix + "/developers/{developer}/applications", w(api.developer_applications), methods=["GET"]),
             Route(prefix + "/developers/{developer}", w(api.get_developer), methods=["GET"]),
             Route(prefix + "/developers/{developer}", w(api.patch_developer), methods=["PATCH"]),

@@ -19,8 +19,10 @@ from sekisho.admin.responses import kong_json
 from sekisho.errors import StoreError
 from sekisho.portal import applications as apps
 from sekisho.portal.auth import PortalAuth, Visitor
+from sekisho.portal.content import declared_readable_by
 from sekisho.portal.context import PortalContext
 from sekisho.portal.developers import delete_developer, developer_for_consumer, update_developer
+from sekisho.portal.permissions import access_for
 from sekisho.portal.plugin_runner import exit_response
 from sekisho.portal.registration import check_meta, parse_meta, register_developer
 from sekisho.portal.statuses import DeveloperStatus
@@ -236,20 +238,28 @@ class PortalApi:
 
     # -- files ------------------------------------------------------------------------------------------------------
     async def list_files(self, request: Request, portal: EffectivePortal) -> Response:
-        await self._readable(request, portal)
+        visitor = await self.auth.visitor(portal, request) if portal.auth else Visitor()
         page = await self.db.page("files", size=1000)
-        return kong_json({"data": page.data, "next": None})
+        rows = [row for row in page.data if self._access(row, portal, visitor) == "ok"]
+        return kong_json({"data": rows, "next": None})
 
     async def get_file(self, request: Request, portal: EffectivePortal) -> Response:
-        await self._readable(request, portal)
         row = await self.db.select_by("files", "path", request.path_params["path"])
         if row is None:
             raise PortalRequestError(404, "Not found")
+        visitor = await self.auth.visitor(portal, request) if portal.auth else Visitor()
+        access = self._access(row, portal, visitor)
+        if access != "ok":
+            raise PortalRequestError(
+                401 if access == "login" else 403, "Unauthorized" if access == "login" else "Forbidden"
+            )
         return kong_json(row)
 
-    async def _readable(self, request: Request, portal: EffectivePortal) -> None:
-        """Files are readable by anyone until content roles exist (Kong: public until a role is attached)."""
-        return None
+    @staticmethod
+    def _access(row: Row, portal: EffectivePortal, visitor: Visitor) -> str:
+        """Files are public until they declare `readable_by` (Kong: public until a role is attached)."""
+        declared = declared_readable_by(str(row["path"]), str(row["contents"]))
+        return access_for(declared, auth=portal.auth, developer=visitor.developer, approved=visitor.approved)
 
 
 def build_api_app(ctx: PortalContext, auth: PortalAuth | None = None) -> Starlette:

@@ -11,7 +11,7 @@ import yaml
 
 from sekisho.store.base import Database
 
-__all__ = ["ContentPage", "find_page", "parse_content"]
+__all__ = ["ContentPage", "declared_readable_by", "find_page", "parse_content"]
 
 _SUFFIXES = (".txt", ".md")
 MAX_PATH = 256
@@ -55,4 +55,18 @@ async def find_page(db: Database, route: str) -> ContentPage | None:
         row = await db.select_by("files", "path", candidate)
         if row is not None:
             return parse_content(candidate, str(row["contents"]))
+    return None
+
+
+def declared_readable_by(path: str, contents: str) -> Any:
+    """The `readable_by` a file declares: content headmatter, or a spec's `x-headmatter`."""
+    if path.startswith("content/"):
+        page = parse_content(path, contents)
+        return page.readable_by if page is not None else None
+    if path.startswith("specs/"):
+        from sekisho.portal.files import parse_spec
+
+        doc = parse_spec(contents)
+        head = doc.get("x-headmatter") if doc else None
+        return head.get("readable_by") if isinstance(head, dict) else None
     return None

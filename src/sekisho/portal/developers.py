@@ -8,6 +8,7 @@ from typing import Any
 
 from sekisho.errors import ErrorCode, SchemaViolation, StoreError
 from sekisho.portal.entities import CONSUMER_TYPE_DEVELOPER, DEVELOPERS
+from sekisho.portal.permissions import check_roles_exist
 from sekisho.portal.statuses import DeveloperStatus
 from sekisho.store.base import Database, Row
 
@@ -17,11 +18,13 @@ __all__ = [
     "developer_for_consumer",
     "find_developer",
     "normalize_email",
+    "remove_role",
+    "rename_role",
     "update_developer",
 ]
 
-_CREATE_FIELDS = frozenset({"email", "meta", "status", "custom_id", "id", "password", "key", "tags"})
-_UPDATE_FIELDS = frozenset({"email", "meta", "status", "custom_id", "tags"})
+_CREATE_FIELDS = frozenset({"email", "meta", "status", "custom_id", "id", "password", "key", "tags", "roles"})
+_UPDATE_FIELDS = frozenset({"email", "meta", "status", "custom_id", "tags", "roles"})
 
 
 def normalize_email(value: Any) -> Any:
@@ -73,11 +76,13 @@ async def create_developer(
         "status": data.get("status", int(default_status)),
         "custom_id": data.get("custom_id"),
         "tags": data.get("tags"),
+        "roles": data.get("roles"),
         "consumer": {"id": "00000000-0000-4000-8000-000000000000"},
     }
     if data.get("id") is not None:
         fields["id"] = data["id"]
     DEVELOPERS.insert(fields)  # validate before anything is written
+    await check_roles_exist(db, fields["roles"], "roles")
     if await db.select_by("developers", "email", email) is not None:
         raise StoreError(
             ErrorCode.UNIQUE_VIOLATION,
@@ -117,6 +122,8 @@ async def update_developer(db: Database, developer: Row, patch: Mapping[str, Any
     new_email = normalize_email(changes.get("email"))
     if new_email is not None:
         changes["email"] = new_email
+    if isinstance(changes.get("roles"), list):
+        await check_roles_exist(db, changes["roles"], "roles")
     updated = await db.update("developers", developer["id"], changes)
     if "status" in changes and updated["status"] != DeveloperStatus.APPROVED:
         await _revoke_application_keys(db, developer)
@@ -151,3 +158,18 @@ async def delete_developer(db: Database, developer: Row) -> None:
             break
         offset = page.offset
     await db.delete("consumers", developer["consumer"]["id"])
+
+
+async def remove_role(db: Database, name: str) -> None:
+    """Take a deleted role away from every developer holding it."""
+    for developer in await db.all("developers"):
+        roles = developer.get("roles") or []
+        if name in roles:
+            await db.update("developers", developer["id"], {"roles": [r for r in roles if r != name]})
+
+
+async def rename_role(db: Database, old: str, new: str) -> None:
+    for developer in await db.all("developers"):
+        roles = developer.get("roles") or []
+        if old in roles:
+            await db.update("developers", developer["id"], {"roles": [new if r == old else r for r in roles]})

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from sekisho.portal.statuses import DeveloperStatus
-from sekisho.schema import Array, Boolean, EntitySchema, Foreign, Integer, Record, String, typedefs as t
+from sekisho.schema import Array, Boolean, EntitySchema, Foreign, Integer, Record, Set, String, typedefs as t
 
 __all__ = [
     "APPLICATIONS",
@@ -19,6 +19,7 @@ __all__ = [
     "CONSUMER_TYPE_DEVELOPER",
     "DEFAULT_META_FIELDS",
     "DEVELOPERS",
+    "DEVELOPER_ROLES",
     "FILES",
     "FILE_PREFIXES",
     "PORTAL_ENTITIES",
@@ -155,10 +156,34 @@ DEVELOPERS = EntitySchema(
         ),
         "meta": String(len_max=MAX_JSON_TEXT, description="JSON text of the registration fields."),
         "custom_id": String(unique=True, description="An id from another system."),
+        "roles": Set(
+            String(len_max=255),
+            len_max=100,
+            description="Names of developer roles (`/developers/roles`); content `readable_by` checks them.",
+        ),
         "consumer": Foreign(
             "consumers", required=True, on_delete="cascade", description="The consumer (type 1) backing it."
         ),
         "tags": t.tags(),
+    },
+)
+
+DEVELOPER_ROLES = EntitySchema(
+    name="developer_roles",
+    endpoint_key="name",
+    generate_admin_api=False,
+    fields={
+        "id": t.uuid_id(),
+        "created_at": t.created_at(),
+        "name": String(
+            required=True,
+            unique=True,
+            len_max=255,
+            match=r"^[^*/\s][^/]*$",
+            match_message="must not be empty, start with '*' or contain '/'",
+            description="The role's name, used in content `readable_by`.",
+        ),
+        "comment": String(len_max=4096, description="Free text."),
     },
 )
 
@@ -197,7 +222,7 @@ APPLICATIONS = EntitySchema(
     },
 )
 
-PORTAL_ENTITIES: tuple[EntitySchema, ...] = (WORKSPACES, DEVELOPERS, FILES, APPLICATIONS)
+PORTAL_ENTITIES: tuple[EntitySchema, ...] = (WORKSPACES, DEVELOPER_ROLES, DEVELOPERS, FILES, APPLICATIONS)
 """Register these after the core entities: `EntityRegistry(..., [*plugins.entities(), *PORTAL_ENTITIES])`."""
 
 

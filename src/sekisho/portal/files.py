@@ -74,6 +74,7 @@ class SpecEntry:
     title: str
     version: str
     description: str
+    readable_by: Any = None
 
 
 async def catalog(db: Database) -> list[SpecEntry]:
@@ -93,6 +94,7 @@ async def catalog(db: Database) -> list[SpecEntry]:
                 title=str(info.get("title") or name),
                 version=str(info.get("version") or ""),
                 description=str(info.get("description") or ""),
+                readable_by=head.get("readable_by") if isinstance(head := doc.get("x-headmatter"), dict) else None,
             )
         )
     return sorted(entries, key=lambda e: e.name)

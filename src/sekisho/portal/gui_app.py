@@ -30,7 +30,8 @@ from sekisho.portal.auth import PortalAuth, Visitor
 from sekisho.portal.content import find_page
 from sekisho.portal.context import PortalContext
 from sekisho.portal.developers import developer_for_consumer
-from sekisho.portal.files import catalog, parse_spec
+from sekisho.portal.files import SpecEntry, catalog, parse_spec
+from sekisho.portal.permissions import access_for
 from sekisho.portal.registration import register_developer
 from sekisho.portal.statuses import DeveloperStatus
 from sekisho.portal.workspaces import DEFAULT_WORKSPACE, EffectivePortal
@@ -130,11 +131,11 @@ class PortalGui:
 
     # -- pages ------------------------------------------------------------------------------------------------------
     async def home(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
-        specs = await catalog(self.db)
+        specs = await self._visible_specs(portal, visitor)
         return self.render("home.html", request, portal, visitor, title="Home", specs=specs)
 
     async def catalog(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
-        specs = await catalog(self.db)
+        specs = await self._visible_specs(portal, visitor)
         return self.render("catalog.html", request, portal, visitor, title="Catalog", specs=specs)
 
     async def spec(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
@@ -142,12 +143,17 @@ class PortalGui:
         entry = next((s for s in await catalog(self.db) if s.name == name), None)
         if entry is None:
             return self.render("not_found.html", request, portal, visitor, 404, title="Not found")
+        denied = self._denied(entry.readable_by, portal, visitor)
+        if denied is not None:
+            return denied
         spec_url = f"/{portal.workspace}/documentation/{name}/spec.json"
         return self.render("spec.html", request, portal, visitor, title=entry.title, spec=entry, spec_url=spec_url)
 
     async def spec_json(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
         name = request.path_params["name"]
         entry = next((s for s in await catalog(self.db) if s.name == name), None)
+        if entry is not None and self._denied(entry.readable_by, portal, visitor) is not None:
+            return JSONResponse({"message": "Unauthorized"}, 401)
         row = await self.db.select_by("files", "path", entry.path) if entry else None
         doc = parse_spec(row["contents"]) if row else None
         if doc is None:
@@ -334,17 +340,25 @@ class PortalGui:
         return RedirectResponse(f"/{portal.workspace}/account", 303)
 
     async def content_page(self, request: Request, portal: EffectivePortal, visitor: Visitor) -> Response:
-        """Admin-managed pages (`content/<path>.txt`); `readable_by` needs a logged-in, approved developer
-        (`"*"`); role lists are refused since developer roles are not implemented."""
+        """Admin-managed pages (`content/<path>.txt`), guarded by their `readable_by`."""
         page = await find_page(self.db, request.path_params["page"])
         if page is None:
             return self.render("not_found.html", request, portal, visitor, 404, title="Not found")
-        if page.readable_by is not None and portal.auth:
-            if visitor.developer is None:
-                return RedirectResponse(f"/{portal.workspace}/login", 303)
-            if not visitor.approved or page.readable_by != "*":
-                return RedirectResponse(f"/{portal.workspace}/unauthorized", 303)
+        denied = self._denied(page.readable_by, portal, visitor)
+        if denied is not None:
+            return denied
         return self.render("content.html", request, portal, visitor, title=page.title, page=page)
+
+    def _denied(self, readable_by: Any, portal: EffectivePortal, visitor: Visitor) -> Response | None:
+        access = access_for(readable_by, auth=portal.auth, developer=visitor.developer, approved=visitor.approved)
+        if access == "login":
+            return RedirectResponse(f"/{portal.workspace}/login", 303)
+        if access == "forbidden":
+            return RedirectResponse(f"/{portal.workspace}/unauthorized", 303)
+        return None
+
+    async def _visible_specs(self, portal: EffectivePortal, visitor: Visitor) -> list[SpecEntry]:
+        return [s for s in await catalog(self.db) if self._denied(s.readable_by, portal, visitor) is None]
 
     async def css_file(self, request: Request) -> Response:
         return Response(self.css, media_type="text/css", headers={"Cache-Control": "max-age=300"})

@@ -183,3 +183,33 @@ def test_seed_conf_builder_matches_the_seed_page() -> None:
         "https://kongdemo.auth.ap-southeast-1.amazoncognito.com/logout?client_id=1pf00c5or942c2hm37mgv0u509"
         "&logout_uri=https%3A%2F%2Fkong-ee%3A8446%2Fdefault"
     ]
+
+
+async def test_developer_roles(tmp_path: Path, pg_dsn: str | None) -> None:
+    async with admin_with_portal(tmp_path, pg_dsn=pg_dsn) as p:
+        created = await p.admin.post("/developers/roles", json={"name": "partners", "comment": "paying"})
+        assert created.status_code == 201
+        assert (await p.admin.post("/developers/roles", json={"name": "partners"})).status_code == 409
+        assert (await p.admin.post("/developers/roles", json={"name": "*"})).status_code == 400
+        assert [r["name"] for r in (await p.admin.get("/developers/roles")).json()["data"]] == ["partners"]
+        assert (await p.admin.get("/developers/roles/partners")).json()["comment"] == "paying"
+
+        unknown = await p.admin.post("/developers", json={"email": "r@example.com", "roles": ["ghosts"]})
+        assert unknown.status_code == 400
+        assert unknown.json()["fields"] == {"roles": "role 'ghosts' does not exist"}
+        dev = await p.admin.post("/developers", json={"email": "r@example.com", "roles": ["partners"]})
+        assert dev.json()["roles"] == ["partners"]
+
+        renamed = await p.admin.patch("/developers/roles/partners", json={"name": "resellers"})
+        assert renamed.json()["name"] == "resellers"
+        assert (await p.admin.get("/developers/r@example.com")).json()["roles"] == ["resellers"]
+
+        spec = "openapi: 3.0.0\ninfo: {title: P, version: '1'}\nx-headmatter: {readable_by: [nobody]}\npaths: {}\n"
+        refused = await p.admin.post("/files", json={"path": "specs/p.yaml", "contents": spec})
+        assert refused.status_code == 400
+        assert refused.json()["fields"] == {"contents": "role 'nobody' does not exist"}
+        page = "---\ntitle: Deals\nreadable_by: [resellers]\n---\nSecret deals"
+        assert (await p.admin.put("/files/content/deals.txt", json={"contents": page})).status_code == 200
+
+        assert (await p.admin.delete("/developers/roles/resellers")).status_code == 204
+        assert (await p.admin.get("/developers/r@example.com")).json()["roles"] == []

@@ -244,3 +244,35 @@ async def test_content_pages(tmp_path: Path) -> None:
         assert guarded.headers["location"] == "/default/login"
         assert (await p.gui.get("/default/hidden")).status_code == 404
         assert (await p.gui.get("/default/../etc")).status_code == 404
+
+
+async def test_readable_by_roles(tmp_path: Path) -> None:
+    async with running_portal(tmp_path) as p:
+        await p.db.insert("developer_roles", {"name": "partners"})
+        spec = "openapi: 3.0.0\ninfo: {title: Partner API, version: '1'}\nx-headmatter: {readable_by: [partners]}\n"
+        await p.db.insert("files", {"path": "specs/partner.yaml", "contents": spec + "paths: {}\n"})
+        await p.db.insert("files", {"path": "content/deals.txt", "contents": "---\nreadable_by: [partners]\n---\nhi"})
+        for email, roles in (("in@example.com", ["partners"]), ("out@example.com", [])):
+            body = {"email": email, "meta": {"full_name": "X"}, "password": "pass-word-1"}
+            assert (await p.api.post("/default/register", json=body)).status_code == 200
+            developer = await find_developer(p.db, email)
+            assert developer is not None
+            await update_developer(p.db, developer, {"status": 0, "roles": roles})
+
+        assert "Partner API" not in (await p.gui.get("/default/documentation")).text
+        assert (await p.gui.get("/default/documentation/partner")).headers["location"] == "/default/login"
+        assert (await p.api.get("/default/files/specs/partner.yaml")).status_code == 401
+        public = [f["path"] for f in (await p.api.get("/default/files")).json()["data"]]
+        assert "specs/echo.yaml" in public
+        assert "specs/partner.yaml" not in public
+
+        await p.gui.post("/default/login", data={"email": "out@example.com", "password": "pass-word-1"})
+        assert "Partner API" not in (await p.gui.get("/default/documentation")).text
+        assert (await p.gui.get("/default/deals")).headers["location"] == "/default/unauthorized"
+        p.gui.cookies.clear()
+        await p.gui.post("/default/login", data={"email": "in@example.com", "password": "pass-word-1"})
+        assert "Partner API" in (await p.gui.get("/default/documentation")).text
+        assert (await p.gui.get("/default/documentation/partner")).status_code == 200
+        assert (await p.gui.get("/default/deals")).status_code == 200
+        p.api.cookies.set("portal_session", p.gui.cookies["portal_session"])
+        assert (await p.api.get("/default/files/specs/partner.yaml")).status_code == 200
