@@ -79,3 +79,12 @@ async def test_private_network_preflight(gw: Gateway) -> None:
     assert asked.headers["access-control-allow-private-network"] == "true"
     plain = await gw.client.options("/pna", headers=PREFLIGHT)
     assert "access-control-allow-private-network" not in plain.headers
+
+
+async def test_requests_without_origin(gw: Gateway) -> None:
+    default = await gw.route("/absent-ok")
+    strict = await gw.route("/absent-skip")
+    await gw.plugin("cors", {"origins": ["https://a.test"]}, route={"id": default["id"]})
+    await gw.plugin("cors", {"origins": ["https://a.test"], "allow_origin_absent": False}, route={"id": strict["id"]})
+    assert (await gw.client.get("/absent-ok")).headers["access-control-allow-origin"] == "https://a.test"
+    assert "access-control-allow-origin" not in (await gw.client.get("/absent-skip")).headers

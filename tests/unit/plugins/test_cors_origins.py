@@ -10,6 +10,7 @@ from sekisho.plugins.cors.origins import compile_origin, normalize_origin
 
 def _conf(**config: Any) -> CorsConf:
     base: dict[str, Any] = {"credentials": False, "preflight_continue": False, "private_network": False}
+    base["allow_origin_absent"] = True
     return Handler().prepare({**base, **config})
 
 

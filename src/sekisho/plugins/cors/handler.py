@@ -29,6 +29,7 @@ class CorsConf:
     max_age: str | None
     credentials: bool
     private_network: bool
+    allow_origin_absent: bool
     preflight_continue: bool
 
 
@@ -96,6 +97,7 @@ class Handler(Plugin[CorsConf]):
             max_age=None if max_age is None else _number_text(max_age),
             credentials=bool(config["credentials"]),
             private_network=bool(config.get("private_network")),
+            allow_origin_absent=config.get("allow_origin_absent") is not False,
             preflight_continue=bool(config["preflight_continue"]),
         )
 
@@ -128,7 +130,10 @@ class Handler(Plugin[CorsConf]):
     def header_filter(self, kong: PDK, conf: CorsConf) -> None:
         if kong.ctx.plugin.get("skip_response_headers"):
             return
-        decision = origin_headers(conf, kong.request.get_header("origin"))
+        origin = kong.request.get_header("origin")
+        if origin is None and not conf.allow_origin_absent:
+            return
+        decision = origin_headers(conf, origin)
         if decision.vary:
             kong.response.add_header("Vary", "Origin")
         if decision.clear_allow_origin:

@@ -59,6 +59,11 @@ CONFIG = Record(
                 " `Access-Control-Allow-Private-Network: true`."
             ),
         ),
+        "allow_origin_absent": Boolean(
+            required=True,
+            default=True,
+            description="Add CORS headers to responses of requests that carry no `Origin` header (Kong 3.7).",
+        ),
         "preflight_continue": Boolean(
             required=True,
             default=False,
