@@ -12,6 +12,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any, Final
@@ -423,7 +424,7 @@ class Pipeline:
             if ex.tried is None:
                 ex.tried = []
             ex.tried.append(target)
-            key: PoolKey = (target.host, target.port, ex.upstream_scheme == "https", None)
+            key: PoolKey = (target.host, target.port, self._tls(ex), None)
         elif (
             info is not None
             and ex.upstream_host is info.host
@@ -432,19 +433,26 @@ class Pipeline:
         ):
             key = info.pool_key
         else:
-            key = (ex.upstream_host, ex.upstream_port, ex.upstream_scheme == "https", None)
+            key = (ex.upstream_host, ex.upstream_port, self._tls(ex), None)
         conn = self.pool.take(key)
         if conn is None:
             self.spawn(self._connect(ex, key))
             return
         self._send(ex, conn)
 
+    def _tls(self, ex: Exchange) -> ssl.SSLContext | None:
+        if ex.upstream_scheme != "https":
+            return None
+        info = ex.target_info
+        if info is not None and info.tls is not None:
+            return info.tls
+        return self.pool.ssl_context(False)  # a plugin switched the scheme to https
+
     async def _connect(self, ex: Exchange, key: PoolKey) -> None:
         info = ex.target_info
         timeout = info.connect_timeout if info is not None else 60.0
-        verify = info.tls_verify if info is not None else False
         try:
-            conn = await self.pool.connect(key, timeout, verify)
+            conn = await self.pool.connect(key, timeout)
         except UpstreamError as error:
             ex.upstream_failed(error)
             return

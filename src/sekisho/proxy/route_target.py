@@ -3,7 +3,11 @@ pre-encoded Host header and plugin plans, so a request needs one dictionary look
 
 from __future__ import annotations
 
+import ssl
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
+
+from sekisho.runtime.certificates import client_context
 
 if TYPE_CHECKING:
     from sekisho.runtime.balancer import Balancer
@@ -34,6 +38,7 @@ class RouteTarget:
         "route",
         "scheme",
         "service",
+        "tls",
         "tls_verify",
         "write_timeout",
     )
@@ -55,7 +60,10 @@ class RouteTarget:
         self.write_timeout = int(service.get("write_timeout") or 60000) / 1000
         self.retries = int(service.get("retries") or 0)
         self.tls_verify = bool(service.get("tls_verify"))
-        self.pool_key = (self.host, self.port, self.scheme == "https", None)
+        self.tls: ssl.SSLContext | None = (
+            tls_context(snapshot, service, self.balancer) if self.scheme == "https" else None
+        )
+        self.pool_key = (self.host, self.port, self.tls, None)
         self.host_header = host_header(self.host, self.port, self.scheme, self.balancer)
         route_id = route.get("id")
         service_id = service.get("id")
@@ -78,6 +86,33 @@ def host_with_port(host: str, port: int, scheme: str) -> bytes:
     if port != _DEFAULT_PORTS.get(scheme):
         return f"{host}:{port}".encode("latin-1")
     return host.encode("latin-1")
+
+
+def _ref(row: Mapping[str, Any] | None, key: str) -> str | None:
+    value = (row or {}).get(key)
+    return str(value["id"]) if isinstance(value, Mapping) and value.get("id") else None
+
+
+def tls_context(snapshot: Snapshot, service: dict[str, Any], balancer: Balancer | None) -> ssl.SSLContext:
+    """The upstream TLS context of a service (verification, CA certificates, client certificate),
+    shared by every route of the snapshot that needs the same one."""
+    verify = bool(service.get("tls_verify"))
+    ca_ids = tuple(sorted(str(i) for i in service.get("ca_certificates") or ()))
+    client_id = _ref(service, "client_certificate") or _ref(
+        balancer.upstream if balancer else None, "client_certificate"
+    )
+    key = ("tls", verify, ca_ids, client_id)
+    found = snapshot.memo.get(key)
+    if found is None:
+        cas = [row["cert"] for row in snapshot.rows.get("ca_certificates", []) if str(row.get("id")) in ca_ids]
+        pair = None
+        if client_id is not None:
+            cert = next((c for c in snapshot.rows.get("certificates", []) if str(c.get("id")) == client_id), None)
+            if cert is not None:
+                pair = (str(cert["cert"]), str(cert["key"]))
+        found = snapshot.memo[key] = client_context(verify=verify, ca_pems=cas, client_pair=pair)
+    assert isinstance(found, ssl.SSLContext)
+    return found
 
 
 def route_target(snapshot: Snapshot, route: dict[str, Any], service: dict[str, Any]) -> RouteTarget:

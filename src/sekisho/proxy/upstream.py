@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PoolKey", "UpstreamConnection", "UpstreamPool"]
 
-PoolKey = tuple[str, int, bool, str | None]
-"""(host or IP, port, TLS, SNI)."""
+PoolKey = tuple[str, int, "ssl.SSLContext | None", str | None]
+"""(host or IP, port, TLS client context or None for plain HTTP, SNI)."""
 
 _NO_BODY_STATUSES: Final = frozenset({204, 304})
 logger = logging.getLogger("sekisho.proxy")
@@ -274,16 +274,16 @@ class UpstreamPool:
             self._insecure = ctx
         return self._insecure
 
-    async def connect(self, key: PoolKey, connect_timeout: float, verify: bool = False) -> UpstreamConnection:
-        host, port, use_tls, sni = key
+    async def connect(self, key: PoolKey, connect_timeout: float) -> UpstreamConnection:
+        host, port, context, sni = key
         try:
             async with asyncio.timeout(connect_timeout):
                 _, protocol = await self.loop.create_connection(
                     lambda: UpstreamConnection(self, key),
                     host,
                     port,
-                    ssl=self.ssl_context(verify) if use_tls else None,
-                    server_hostname=(sni or host) if use_tls else None,
+                    ssl=context,
+                    server_hostname=(sni or host) if context is not None else None,
                 )
         except TimeoutError as exc:
             raise UpstreamError(504, f"timeout connecting to {host}:{port}", retryable=True) from exc

@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["CertificateStore", "server_context"]
+__all__ = ["CertificateStore", "client_context", "server_context"]
 
 logger = logging.getLogger("sekisho.runtime")
 Row = dict[str, Any]
@@ -27,6 +27,28 @@ def server_context(cert_pem: str | None = None, key_pem: str | None = None) -> s
     ctx.set_alpn_protocols(["http/1.1"])
     if cert_pem is not None and key_pem is not None:
         load_pem_pair(ctx, cert_pem, key_pem)
+    return ctx
+
+
+def client_context(
+    *, verify: bool, ca_pems: list[str] | None = None, client_pair: tuple[str, str] | None = None
+) -> ssl.SSLContext:
+    """A TLS client context for upstream connections: verification against the system store or the
+    given CA certificates (service.tls_verify, ca_certificates), and an optional client certificate."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if verify:
+        ctx.check_hostname = True
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        if ca_pems:
+            ctx.load_verify_locations(cadata="\n".join(pem.strip() for pem in ca_pems))
+        else:
+            ctx.load_default_certs()
+    else:
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE  # Kong's default: proxy_ssl_verify off
+    if client_pair is not None:
+        load_pem_pair(ctx, client_pair[0], client_pair[1])
     return ctx
 
 

@@ -240,3 +240,103 @@ async def test_grpc_routes_answer_415_to_non_grpc_and_426_to_grpc_over_http1(ech
         grpc = await h.client.post("/pkg.Service/Call", headers={"Content-Type": "application/grpc"})
         assert grpc.status_code == 426
         assert grpc.json() == {"message": "Please use HTTP2 protocol"}
+
+
+def _ca_and_leaf(tmp_path: Path, name: str) -> tuple[str, Path, Path]:
+    """A CA (PEM) and a leaf certificate for `name` (files) it signed."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test ca")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(name))]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    cert_path, key_path = tmp_path / "leaf.crt", tmp_path / "leaf.key"
+    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return ca.public_bytes(serialization.Encoding.PEM).decode(), cert_path, key_path
+
+
+async def _tls_upstream(context: ssl.SSLContext) -> tuple[asyncio.Server, int]:
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(Exception):
+            await reader.readuntil(b"\r\n\r\n")
+            peer = writer.get_extra_info("peercert")
+            body = b"client-cert" if peer else b"no-client-cert"
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%b" % (len(body), body))
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, ssl=context)
+    return server, int(server.sockets[0].getsockname()[1])
+
+
+async def test_tls_verify_uses_the_services_ca_certificates(tmp_path: Path) -> None:
+    ca_pem, cert_path, key_path = _ca_and_leaf(tmp_path, "127.0.0.1")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    server, port = await _tls_upstream(context)
+    try:
+        async with ProxyHarness() as h:
+            ca = h.add("ca_certificates", {"cert": ca_pem})
+            trusted = h.service(f"https://127.0.0.1:{port}", tls_verify=True, ca_certificates=[ca["id"]], retries=0)
+            h.route(trusted, paths=["/trusted"])
+            system = h.service(f"https://127.0.0.1:{port}", tls_verify=True, retries=0)
+            h.route(system, paths=["/system"])
+            await h.start()
+            assert (await h.client.get("/trusted")).content == b"no-client-cert"
+            assert (await h.client.get("/system")).status_code == 502  # not signed by a system CA
+    finally:
+        server.close()
+
+
+async def test_client_certificate_is_presented_to_the_upstream(tmp_path: Path) -> None:
+    _, cert_path, key_path = _ca_and_leaf(tmp_path, "127.0.0.1")
+    client_cert, client_key = self_signed("gateway.client")
+    (tmp_path / "client-ca.pem").write_text(client_cert)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_path, key_path)
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(tmp_path / "client-ca.pem")
+    server, port = await _tls_upstream(context)
+    try:
+        async with ProxyHarness() as h:
+            certificate = h.add("certificates", {"cert": client_cert, "key": client_key})
+            with_cert = h.service(f"https://127.0.0.1:{port}", client_certificate={"id": certificate["id"]}, retries=0)
+            h.route(with_cert, paths=["/mtls"])
+            without = h.service(f"https://127.0.0.1:{port}", retries=0)
+            h.route(without, paths=["/plain"])
+            await h.start()
+            assert (await h.client.get("/mtls")).content == b"client-cert"
+            assert (await h.client.get("/plain")).status_code == 502
+    finally:
+        server.close()

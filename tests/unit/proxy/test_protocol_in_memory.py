@@ -68,7 +68,7 @@ class Wired:
         self.client = ClientProtocol(server, tls=False)
         self.client_transport = MemoryTransport(("192.0.2.7", 50000), ("10.0.0.1", 8000))
         self.client.connection_made(self.client_transport)  # type: ignore[arg-type]
-        self.upstream = UpstreamConnection(server.pipeline.pool, ("10.0.0.9", 8080, False, None))
+        self.upstream = UpstreamConnection(server.pipeline.pool, ("10.0.0.9", 8080, None, None))
         self.upstream_transport = MemoryTransport(("10.0.0.9", 8080), ("10.0.0.1", 40000))
         self.upstream.connection_made(self.upstream_transport)  # type: ignore[arg-type]
         server.pipeline.pool.release(self.upstream)
@@ -105,7 +105,7 @@ def test_exact_bytes_upstream_and_back(wired: Wired) -> None:
     assert b"Content-Length: 5" in lines
     assert b"Via: kong/test" in lines
     assert not any(line.lower().startswith(b"connection") for line in lines)
-    assert wired.pipeline.pool.take(("10.0.0.9", 8080, False, None)) is wired.upstream
+    assert wired.pipeline.pool.take(("10.0.0.9", 8080, None, None)) is wired.upstream
 
 
 def test_no_reference_cycles_per_request(wired: Wired) -> None:
