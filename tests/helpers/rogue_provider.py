@@ -119,6 +119,7 @@ class RogueProvider:
             **self.extra_id_claims,
             **self.tamper_id_token,
         }
+        id_claims = {k: v for k, v in id_claims.items() if v is not None}  # tamper with None = leave it out
         refresh = secrets.token_urlsafe(24)
         self.refresh_tokens[refresh] = self.subject
         return {

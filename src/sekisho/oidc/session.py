@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from sekisho.oidc.errors import ProviderError
 from sekisho.oidc.randomness import new_session_id
 
 __all__ = ["CookieCodec", "RedisSessionStorage", "Session", "SessionManager", "SessionOptions", "SessionStorage"]
@@ -107,7 +108,10 @@ class RedisSessionStorage:
         return f"{self._prefix}:{session_id}"
 
     async def load(self, session_id: str) -> dict[str, Any] | None:
-        raw = await self._redis.get(self._key(session_id))
+        try:
+            raw = await self._redis.get(self._key(session_id))
+        except Exception as exc:  # redis errors, refused connections, timeouts: fail closed
+            raise ProviderError(f"session storage is unavailable ({type(exc).__name__})") from exc
         if raw is None:
             return None
         try:
@@ -117,10 +121,16 @@ class RedisSessionStorage:
         return value if isinstance(value, dict) else None
 
     async def store(self, session_id: str, value: dict[str, Any], ttl: float) -> None:
-        await self._redis.set(self._key(session_id), json.dumps(value, separators=(",", ":")), ex=max(1, int(ttl)))
+        try:
+            await self._redis.set(self._key(session_id), json.dumps(value, separators=(",", ":")), ex=max(1, int(ttl)))
+        except Exception as exc:
+            raise ProviderError(f"session storage is unavailable ({type(exc).__name__})") from exc
 
     async def delete(self, session_id: str) -> None:
-        await self._redis.delete(self._key(session_id))
+        try:
+            await self._redis.delete(self._key(session_id))
+        except Exception as exc:
+            raise ProviderError(f"session storage is unavailable ({type(exc).__name__})") from exc
 
 
 class SessionManager:

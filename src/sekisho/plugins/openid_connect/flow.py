@@ -139,9 +139,9 @@ class AccessFlow:
         self.cookies = parse_cookies(kong.request.get_header("cookie"))
         secret = self._session_secret()
         self.session_manager = self.p.sessions(secret)
-        if "session" in methods:
-            self.session = await self.session_manager.open(self.cookies)
         try:
+            if "session" in methods:
+                self.session = await self.session_manager.open(self.cookies)
             if await self._logout_requested():
                 await self._logout()
             await self._authenticate(methods)
@@ -154,7 +154,12 @@ class AccessFlow:
             self.kong.log.err("openid-connect: provider error: ", exc.reason)
             self._unexpected()
         await self._set_headers()
-        await self._save_session()
+        try:
+            await self._save_session()
+        except (ProviderError, ValueError) as exc:  # storage down, or too big for cookies (no Redis configured)
+            self.kong.log.err("openid-connect: the session could not be saved: ", str(exc))
+            self.set_cookies = []
+            self._unexpected()
         self._login_action()
         self._emit_cookies()
 
@@ -906,7 +911,9 @@ class AccessFlow:
         # login_action = upstream: after a browser callback, go back to the page that started the login
         # (sekisho addition: Kong proxies the callback request itself).
         original = same_origin_path(self.callback_target or "")
-        if original and original != self.kong.request.get_path_with_query():
+        request = self.kong.request
+        # a form_post callback is a POST: always answer it with a redirect so the page is fetched with GET
+        if original and (original != request.get_path_with_query() or request.get_method() != "GET"):
             self._redirect(original)
 
     def _emit_cookies(self) -> None:
