@@ -85,6 +85,7 @@ class AccessFlow:
         "access_claims",
         "auth_method",
         "bearer_presented",
+        "bearer_source",
         "callback_target",
         "client",
         "conf",
@@ -118,6 +119,7 @@ class AccessFlow:
         self.introspection: dict[str, Any] | None = None
         self.userinfo: dict[str, Any] | None = None
         self.bearer_presented = False
+        self.bearer_source: str | None = None
         self.callback_target: str | None = None
 
     # -- entry ------------------------------------------------------------------------------------------
@@ -338,6 +340,7 @@ class AccessFlow:
         if "query" in places:
             in_query = req.get_query_arg("access_token")
             if in_query:
+                self.bearer_source = "query"
                 return in_query
         if "body" in places and req.get_method() in ("POST", "PUT", "PATCH"):
             body, _, _ = await req.get_body()
@@ -818,7 +821,7 @@ class AccessFlow:
             "id_token": self.tokens.get("id_token"),
             "refresh_token": self.tokens.get("refresh_token"),
             "introspection": self.introspection,
-            "user_info": self.userinfo,
+            "user_info": self.userinfo or None,
             "session_id": self.session.id if self.session else None,
         }
         for direction in ("upstream", "downstream"):
@@ -839,6 +842,12 @@ class AccessFlow:
                         else str(value)
                     )
                     self._header(name, text, upstream=direction == "upstream")
+        if conf["hide_credentials"] and self.bearer_source == "query":
+            upstream = self.kong.service.request
+            kept = [
+                (k, v) for k, v in parse_qsl(upstream.get_raw_query(), keep_blank_values=True) if k != "access_token"
+            ]
+            upstream.set_raw_query(urlencode(kept))
         if conf["hide_credentials"] and self.bearer_presented:
             self.kong.service.request.clear_header("Access-Token")
             self.kong.service.request.clear_header("X-Access-Token")
