@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
 
-from sekisho.errors import ConfigError
+from sekisho.errors import ConfigError, SchemaViolation
 from sekisho.portal.api_app import build_api_app
 from sekisho.portal.auth import PortalAuth
 from sekisho.portal.context import PortalContext
 from sekisho.portal.files import seed_files
 from sekisho.portal.gui_app import build_gui_app
-from sekisho.portal.workspaces import ensure_default_workspace
+from sekisho.portal.workspaces import check_auth_conf, ensure_default_workspace
 
 __all__ = ["PortalApps", "build_portal", "prepare_portal"]
 
@@ -42,7 +43,13 @@ async def prepare_portal(ctx: PortalContext) -> None:
     (`database = off`) are refused with a `ConfigError` naming `portal`."""
     if ctx.db.read_only:
         raise ConfigError("portal", "the developer portal needs a database (sqlite or postgres), not database = off")
-    await ensure_default_workspace(ctx.db, ctx.settings)
+    settings = ctx.settings
+    if settings.auth and settings.auth_conf is not None:
+        try:
+            check_auth_conf(ctx.plugins, settings.auth, json.dumps(dict(settings.auth_conf)))
+        except SchemaViolation as exc:
+            raise ConfigError("portal_auth_conf", exc.message.removeprefix("schema violation ")) from None
+    await ensure_default_workspace(ctx.db, settings)
     await seed_files(ctx.db)
 
 

@@ -90,7 +90,12 @@ class PortalGui:
             try:
                 if request.method == "POST" and not _same_origin(request):
                     raise _Forbidden
-                visitor = await self.auth.visitor(portal, request)
+                try:
+                    visitor = await self.auth.visitor(portal, request)
+                except SchemaViolation as exc:
+                    # a portal_auth_conf the auth plugin refuses: pages stay readable, nobody is logged in
+                    log.error("portal auth is misconfigured: %s", exc.message)
+                    visitor = Visitor()
                 response: Response = await handler(request, portal, visitor)
             except _Forbidden:
                 return HTMLResponse("<h1>Forbidden</h1><p>Cross-site form submissions are refused.</p>", 403)

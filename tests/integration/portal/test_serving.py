@@ -76,3 +76,14 @@ async def test_portal_refuses_a_dbless_node() -> None:
         await prepare_portal(ctx)
     assert raised.value.key == "portal"
     await db.close()
+
+
+async def test_bad_portal_auth_conf_in_kong_conf_stops_start_up(tmp_path: Path) -> None:
+    db, plugins = await open_portal_db(tmp_path)
+    settings = PortalSettings(auth="openid-connect", auth_conf={"issuer": 42, "client_id": ["x"]})
+    ctx = PortalContext(db=db, plugins=plugins, settings=settings, cluster_secret=b"x" * 32)
+    with pytest.raises(ConfigError) as raised:
+        await prepare_portal(ctx)
+    assert raised.value.key == "portal_auth_conf"
+    assert "issuer" in raised.value.reason
+    await db.close()
