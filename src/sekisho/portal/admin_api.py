@@ -129,7 +129,11 @@ class _PortalAdmin:
                 ) from None
         page = await self.db.page("developers", size=opts.size, offset=opts.offset, where=where or None)
         extra = f"&status={where['status']}" if where else ""
-        return kong_json({"data": page.data, "next": _next("/developers", page.offset, extra)})
+        if where:
+            total = sum(1 for row in await self.db.all("developers") if row.get("status") == where["status"])
+        else:
+            total = await self.db.count("developers")
+        return kong_json({"data": page.data, "next": _next("/developers", page.offset, extra), "total": total})
 
     async def create_developer(self, request: Request) -> Response:
         data = await self._body(request, DEVELOPERS.coerce_form)

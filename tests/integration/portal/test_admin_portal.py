@@ -50,6 +50,12 @@ async def test_developer_lifecycle(tmp_path: Path, pg_dsn: str | None) -> None:
         approved = (await p.admin.get("/developers", params={"status": "0"})).json()["data"]
         assert [d["email"] for d in pending] == ["ada@example.com"]
         assert [d["email"] for d in approved] == ["bob@example.com"]
+        assert (await p.admin.get("/developers")).json()["total"] == 2
+        assert (await p.admin.get("/developers", params={"status": 1})).json()["total"] == 1
+        paged = (await p.admin.get("/developers", params={"size": 1})).json()
+        assert len(paged["data"]) == 1
+        assert paged["next"].startswith("/developers?offset=")
+        assert len((await p.admin.get(paged["next"])).json()["data"]) == 1
 
         by_email = await p.admin.get("/developers/ada@example.com")
         assert by_email.json()["id"] == dev["id"]
