@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import socket
 from collections.abc import AsyncIterator
 from typing import Any
@@ -132,21 +133,52 @@ async def test_consistent_hashing_on_a_header_is_sticky(trio: list[EchoUpstream]
         )
         await h.start()
         chosen: dict[str, set[str]] = {}
-        for user in ("alice", "bob", "carol", "dave", "erin", "frank"):
-            for _ in range(4):
+        for user in [f"user-{i}" for i in range(20)]:
+            for _ in range(3):
                 response = await h.client.get("/", headers={"X-User": user})
                 chosen.setdefault(user, set()).add(response.headers["x-upstream-name"])
         assert all(len(servers) == 1 for servers in chosen.values())
         assert len({next(iter(s)) for s in chosen.values()}) > 1
 
 
-async def test_least_connections_spreads_concurrent_requests(trio: list[EchoUpstream]) -> None:
-    async with ProxyHarness() as h:
-        _upstream(h, [(trio[0].port, 100), (trio[1].port, 100)], algorithm="least-connections")
-        await h.start()
-        responses = await asyncio.gather(*(h.client.get("/delay/0.2") for _ in range(6)))
-        names = collections.Counter(r.headers["x-upstream-name"] for r in responses)
-        assert names == {"a": 3, "b": 3}
+async def test_least_connections_spreads_concurrent_requests() -> None:
+    """Six requests held at the upstreams until all six arrived: least-connections must split them 3/3."""
+    arrived = 0
+    all_in = asyncio.Event()
+    writers: list[asyncio.StreamWriter] = []
+
+    def server(name: bytes) -> Any:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal arrived
+            writers.append(writer)
+            with contextlib.suppress(Exception):
+                while True:
+                    await reader.readuntil(b"\r\n\r\n")
+                    arrived += 1
+                    if arrived == 6:
+                        all_in.set()
+                    await asyncio.wait_for(all_in.wait(), 10)
+                    writer.write(b"HTTP/1.1 200 OK\r\nX-Upstream-Name: %b\r\nContent-Length: 0\r\n\r\n" % name)
+                    await writer.drain()
+            writer.close()
+
+        return handle
+
+    servers = [await asyncio.start_server(server(n), "127.0.0.1", 0) for n in (b"a", b"b")]
+    try:
+        async with ProxyHarness() as h:
+            ports = [int(s.sockets[0].getsockname()[1]) for s in servers]
+            _upstream(h, [(ports[0], 100), (ports[1], 100)], algorithm="least-connections")
+            await h.start()
+            responses = await asyncio.gather(*(h.client.get("/") for _ in range(6)))
+            names = collections.Counter(r.headers["x-upstream-name"] for r in responses)
+            assert names == {"a": 3, "b": 3}
+    finally:
+        for writer in writers:
+            writer.close()
+        for s in servers:
+            s.close()
+        await asyncio.sleep(0.05)
 
 
 async def test_active_probes_take_a_target_out_and_bring_it_back(trio: list[EchoUpstream]) -> None:
