@@ -33,6 +33,7 @@ __all__ = [
     "close_handler",
     "configure_error_log",
     "open_log_stream",
+    "reopen_error_log",
 ]
 
 NOTICE: Final = 25
@@ -125,10 +126,21 @@ def close_handler(handler: logging.Handler) -> None:
         stream.close()
 
 
+_last_error_log_setup: list[tuple[NodeConfig, int, bool]] = []
+
+
+def reopen_error_log() -> None:
+    """Close and reopen the error log files (after logrotate moved them: SIGUSR1, like nginx)."""
+    if _last_error_log_setup:
+        config, worker, verbose = _last_error_log_setup[0]
+        configure_error_log(config, worker=worker, verbose=verbose)
+
+
 def configure_error_log(config: NodeConfig, *, worker: int = 0, verbose: bool = False) -> None:
     """Route the `sekisho` logger (and uvicorn's) to `proxy_error_log`, Admin API loggers also to
     `admin_error_log` when that is a different target. `verbose` forces `debug` (the CLI's `--vv`)."""
     _install_levels()
+    _last_error_log_setup[:] = [(config, worker, verbose)]
     level = KONG_LEVELS["debug" if verbose else config.log_level]
     formatter = ErrorLogFormatter(worker)
     root = logging.getLogger("sekisho")
@@ -205,7 +217,7 @@ class AccessLog:
     FLUSH_DELAY: Final = 0.1
     MAX_PENDING: Final = 512
 
-    __slots__ = ("_clf_cache", "_flush_handle", "_fmt", "_lock", "_pending", "_stream")
+    __slots__ = ("_clf_cache", "_flush_handle", "_fmt", "_lock", "_path", "_pending", "_stream")
 
     def __init__(self, stream: TextIO, fmt: str = "combined") -> None:
         self._stream = stream
@@ -214,11 +226,29 @@ class AccessLog:
         self._pending: list[str] = []
         self._flush_handle: asyncio.TimerHandle | None = None
         self._clf_cache: tuple[int, str] = (-1, "")
+        self._path: Path | None = None
 
     @classmethod
     def open(cls, config: NodeConfig, target: LogTarget) -> AccessLog | None:
         stream = open_log_stream(config, target)
-        return None if stream is None else cls(stream, target.fmt)
+        if stream is None:
+            return None
+        access_log = cls(stream, target.fmt)
+        access_log._path = log_path(config, target)
+        return access_log
+
+    def reopen(self) -> None:
+        """Write pending lines, then continue in a freshly opened file at the same path (log rotation)."""
+        if self._path is None:
+            return
+        with self._lock:
+            self._flush_locked()
+            old = self._stream
+            try:
+                self._stream = open(self._path, "a", encoding="utf-8")  # noqa: SIM115 - kept open until close()
+            except OSError:
+                return  # keep writing to the old file rather than lose lines
+            old.close()
 
     @property
     def fmt(self) -> str:

@@ -8,7 +8,7 @@ the workers acknowledged it (at most `PROPAGATION_WAIT`), so a write is visible 
 `worker_consistency = eventual` answers at once and the proxy catches up in the background.
 
 Signals: SIGTERM and SIGINT stop after draining in-flight requests for up to `STOP_TIMEOUT` seconds;
-SIGQUIT (`sekisho quit`) drains for up to `QUIT_TIMEOUT`.
+SIGQUIT (`sekisho quit`) drains for up to `QUIT_TIMEOUT`; SIGUSR1 reopens the log files (log rotation).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from sekisho.app import (
 )
 from sekisho.config import ListenSpec, NodeConfig
 from sekisho.errors import ConfigError, StoreError
-from sekisho.logs import AccessLog
+from sekisho.logs import AccessLog, reopen_error_log
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
 from sekisho.node.reload import Reloader, watch_shared_database
@@ -109,6 +109,14 @@ class _Common:
             if access_log is not None:
                 access_log.close()
 
+    def reopen_logs(self) -> None:
+        """SIGUSR1 (as for nginx): reopen every log file, e.g. after logrotate moved them."""
+        reopen_error_log()
+        for access_log in (self.proxy_log, self.admin_log):
+            if access_log is not None:
+                access_log.reopen()
+        log.log(25, "log files reopened")
+
     def of(self, key: str) -> list[BoundListener]:
         return [listener for listener in self.listeners if listener.key == key]
 
@@ -165,6 +173,7 @@ async def _run_single(config: NodeConfig) -> int:
     _install_stop_signals(stop)
     common = await _prepare(config)
     parts = common.parts
+    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, common.reopen_logs)
     proxy: ProxyHandle | None = None
     admin_servers: list[Any] = []
     reloader: Reloader | None = None
@@ -258,6 +267,7 @@ class _Supervisor:
         stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         _install_stop_signals(stop)
         self.common = common = await _prepare(self.config, workers=True)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._reopen_logs)
         admin_servers: list[Any] = []
         try:
             for worker in self.workers:
@@ -307,6 +317,14 @@ class _Supervisor:
             common.close_logs()
             await common.parts.db.close()
             log.log(25, "sekisho stopped")
+
+    def _reopen_logs(self) -> None:
+        assert self.common is not None
+        self.common.reopen_logs()
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    worker.process.send_signal(signal.SIGUSR1)
 
     async def _spawn(self, worker: _Worker) -> None:
         assert self.common is not None

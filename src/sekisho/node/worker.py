@@ -19,7 +19,7 @@ from typing import Any
 from sekisho.app import ProxyHandle, build_parts, start_proxy
 from sekisho.config import ListenSpec, config_from_env_file
 from sekisho.errors import SekishoError
-from sekisho.logs import AccessLog, configure_error_log
+from sekisho.logs import AccessLog, configure_error_log, reopen_error_log
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, cluster_secret_for, node_id_for
 from sekisho.node.reload import Reloader, watch_shared_database
@@ -78,6 +78,7 @@ async def _serve(args: argparse.Namespace) -> int:
         await parts.db.load_declarative(first.get("entities") or {})
         first_seq = int(first.get("seq") or 0)
     access_log = AccessLog.open(config, config.proxy_access_log)
+    loop.add_signal_handler(signal.SIGUSR1, _reopen_logs, access_log)
     listeners = _inherited(args.listen)
     for index in filter(None, args.bind.split(",")):
         listeners.append(bind_listener("proxy_listen", config.proxy_listen[int(index)], reuseport=True))
@@ -135,6 +136,13 @@ async def _control_loop(
         if "seq" in message:
             with contextlib.suppress(ConnectionError, OSError):
                 await channel.send({"op": "reloaded", "worker": index, "seq": message["seq"]})
+
+
+def _reopen_logs(access_log: AccessLog | None) -> None:
+    reopen_error_log()
+    if access_log is not None:
+        access_log.reopen()
+    log.log(25, "log files reopened")
 
 
 def _finish(stop: asyncio.Future[float], drain_seconds: float) -> None:

@@ -68,7 +68,12 @@ class Node:
         return f"http://127.0.0.1:{self.admin_port}"
 
     def output(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        """What the node printed, plus its error log file when it writes one."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        error_log = self.prefix / "logs" / "error.log"
+        if error_log.exists():
+            text += error_log.read_text(errors="replace")
+        return text
 
     def stop(self, sig: int = signal.SIGTERM, wait: float = 30) -> int:
         if self.process.poll() is None:

@@ -240,3 +240,28 @@ async def test_workers_exit_when_the_supervisor_dies(tmp_path: Path, nodes: list
             break
         await asyncio.sleep(0.05)
     assert not any(process_alive(p) for p in pids)
+
+
+async def test_sigusr1_reopens_log_files_in_every_process(tmp_path: Path, nodes: list[Node], echo_url: str) -> None:
+    import asyncio
+    import os
+    import signal
+
+    node = await start_node(tmp_path, workers=2, proxy_error_log="logs/error.log", admin_error_log="logs/error.log")
+    nodes.append(node)
+    await _create_quickstart(node.admin, echo_url)
+    logs = node.prefix / "logs"
+    assert await _all_fresh_connections_answer(node.proxy, "/mock/before", 4) == [200] * 4
+    (logs / "access.log").rename(logs / "access.log.1")
+    (logs / "error.log").rename(logs / "error.log.1")
+    os.kill(node.process.pid, signal.SIGUSR1)
+    for _ in range(200):
+        if (logs / "error.log").exists() and (logs / "error.log").read_text().count("log files reopened") == 3:
+            break
+        await asyncio.sleep(0.05)
+    assert (logs / "error.log").read_text().count("log files reopened") == 3
+    assert await _all_fresh_connections_answer(node.proxy, "/mock/after", 10) == [200] * 10
+    assert node.stop() == 0  # flushes pending access-log lines
+    rotated, fresh = (logs / "access.log.1").read_text(), (logs / "access.log").read_text()
+    assert rotated.count("/mock/before") == 4 and "/mock/after" not in rotated
+    assert fresh.count("/mock/after") == 10 and "/mock/before" not in fresh
