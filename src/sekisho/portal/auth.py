@@ -31,9 +31,15 @@ __all__ = ["REGISTRATION_EMAIL_HEADER", "PortalAuth", "Visitor"]
 log = logging.getLogger("sekisho.portal.auth")
 
 REGISTRATION_EMAIL_HEADER = "portal-registration-email"
-_LOGIN_OVERRIDES: dict[str, Any] = {"consumer_optional": True, "login_action": "upstream"}
+# Developer emails are stored lower-cased, so the email claim is matched without regard to case.
+_LOGIN_OVERRIDES: dict[str, Any] = {
+    "consumer_optional": True,
+    "login_action": "upstream",
+    "by_username_ignore_case": True,
+}
 _PAGE_OVERRIDES: dict[str, Any] = {
     "consumer_optional": True,
+    "by_username_ignore_case": True,
     "login_action": "upstream",
     "auth_methods": ["session"],
     "logout_query_arg": None,

@@ -15,7 +15,7 @@ import httpx
 from sekisho.portal import PortalContext, PortalSettings
 from sekisho.portal.api_app import build_api_app
 from sekisho.portal.auth import PortalAuth
-from sekisho.portal.developers import find_developer, update_developer
+from sekisho.portal.developers import create_developer, find_developer, update_developer
 from sekisho.portal.files import seed_files
 from sekisho.portal.workspaces import ensure_default_workspace
 from tests.helpers.asgi_server import serve_asgi
@@ -173,6 +173,33 @@ async def test_sign_up_provisions_the_idp_user(tmp_path: Path, idp: IdpThread, c
 
             again = await client.post(f"{api}/default/register", json=body)
             assert again.status_code == 409
+    finally:
+        await auth.close()
+        await db.close()
+
+
+async def test_email_claim_matches_developers_regardless_of_case(tmp_path: Path, idp: IdpThread, cognito: Any) -> None:
+    db, plugins = await open_portal_db(tmp_path)
+    settings = PortalSettings(gui_host="localhost:8003")
+    ctx = PortalContext(db=db, plugins=plugins, settings=settings, cluster_secret=secrets.token_bytes(32))
+    workspace = await ensure_default_workspace(db, settings)
+    auth = PortalAuth(ctx)
+    try:
+        async with serve_asgi(build_api_app(ctx, auth)) as api, httpx.AsyncClient() as browser:
+            pool = create_seed_pool(idp, cognito, callbacks=[f"{api}/default/auth"], logout_urls=[f"{GUI}/default"])
+            add_user(cognito, pool, "Grace.Hopper@Example.com")
+            conf = seed_auth_conf_text(pool, api=api, gui=GUI)
+            await db.update(
+                "workspaces", workspace["id"], {"config": {"portal_auth": "openid-connect", "portal_auth_conf": conf}}
+            )
+            developer = await create_developer(db, {"email": "GRACE.hopper@example.com", "status": 0})
+            assert developer["email"] == "grace.hopper@example.com"
+            html = {"Accept": "text/html"}
+            start = await browser.get(f"{api}/default/auth", headers=html)
+            callback = await sign_in_at_hosted_ui(browser, start.headers["location"], "Grace.Hopper@Example.com")
+            location = await _follow_to_portal(browser, await browser.get(callback, headers=html), html)
+            assert location == f"{GUI}/default"
+            assert (await browser.get(f"{api}/default/developer")).json()["id"] == developer["id"]
     finally:
         await auth.close()
         await db.close()
