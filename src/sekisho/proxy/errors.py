@@ -45,6 +45,7 @@ MESSAGES: Final[dict[int, str]] = {
     431: "Request header or cookie too large",
     494: "Request header or cookie too large",
     500: "An unexpected error occurred",
+    501: "Not implemented",
     502: "An invalid response was received from the upstream server",
     503: "The upstream server is currently unavailable",
     504: "The upstream server is timing out",

@@ -55,6 +55,7 @@ _REASONS: Final[dict[int, str]] = {
     431: "Request Header Fields Too Large",
     494: "Request Header Or Cookie Too Large",
     500: "Internal Server Error",
+    501: "Not Implemented",
     502: "Bad Gateway",
     503: "Service Unavailable",
     504: "Gateway Timeout",

@@ -227,7 +227,9 @@ class ClientProtocol(asyncio.Protocol):
             if len(name) == 14 and name.lower() == b"content-length" and value.isdigit():
                 ex.content_length = int(value)
         elif first == 0x74:  # t
-            if len(name) == 17 and name.lower() == b"transfer-encoding" and b"chunked" in value.lower():
+            if len(name) == 17 and name.lower() == b"transfer-encoding":
+                if value.strip().lower() != b"chunked":
+                    ex.preset_error = 501  # like nginx: only chunked is understood
                 ex.chunked_in = True
         elif first == 0x65:  # e
             if len(name) == 6 and name.lower() == b"expect" and value.lower() == b"100-continue":
@@ -242,6 +244,8 @@ class ClientProtocol(asyncio.Protocol):
         parser = self._parser
         ex.method = parser.get_method()
         url = ex.url
+        if url[:1] != b"/":
+            url = self._origin_form(ex, url)
         cut = url.find(b"?")
         if cut < 0:
             ex.path = url
@@ -270,6 +274,25 @@ class ClientProtocol(asyncio.Protocol):
             self._queue.append(ex)
             if len(self._queue) >= _MAX_PIPELINED:
                 self.pause_reading(self.PAUSE_PIPELINE)
+
+    @staticmethod
+    def _origin_form(ex: Exchange, url: bytes) -> bytes:
+        """absolute-form targets (`GET http://host/path`): the URL's host wins over Host (RFC 9112 3.2.2)."""
+        lowered = url[:8].lower()
+        if lowered.startswith((b"http://", b"https://")):
+            rest = url.split(b"://", 1)[1]
+            slash = rest.find(b"/")
+            query = rest.find(b"?")
+            end = slash if slash >= 0 and (query < 0 or slash < query) else query
+            host = rest if end < 0 else rest[:end]
+            if host and b"@" not in host:
+                ex.host = host
+                path = b"/" if end < 0 else rest[end:]
+                ex.url = path if path[:1] == b"/" else b"/" + path
+                return ex.url
+        if url != b"*" or ex.method != b"OPTIONS":
+            ex.preset_error = ex.preset_error or 400
+        return url
 
     def on_body(self, body: bytes) -> None:
         ex = self.current

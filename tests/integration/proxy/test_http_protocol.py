@@ -242,3 +242,28 @@ async def test_http_1_1_without_host_gets_400(echo: EchoUpstream) -> None:
         assert echo.requests == 0
     finally:
         await h.stop()
+
+
+async def test_absolute_form_targets_route_on_their_host(echo: EchoUpstream) -> None:
+    async with ProxyHarness() as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, hosts=["api.example"])
+        await h.start()
+        data, _ = await raw_request(h.port, b"GET http://api.example/p?q=1 HTTP/1.1\r\nHost: other.example\r\n\r\n")
+        (response,) = parse_responses(data)
+        assert response.status == 200
+        assert response.json()["path"] == "/p"
+        assert response.json()["query"] == "q=1"
+
+
+async def test_unsupported_transfer_coding_gets_501(echo: EchoUpstream) -> None:
+    h = await _harness(echo)
+    try:
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        data, _ = await raw_request(
+            h.port, b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n" + body, until_close=True
+        )
+        assert parse_responses(data)[0].status == 501
+        assert echo.requests == 0
+    finally:
+        await h.stop()
