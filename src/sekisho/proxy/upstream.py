@@ -203,7 +203,15 @@ class UpstreamConnection(asyncio.Protocol):
 
     def _finish(self, ex: Exchange, *, keep: bool) -> None:
         self.exchange = None
-        if keep and not self.closed and self.requests < self.pool.max_requests and not ex.upstream_keep_off:
+        # An answer that came before the whole request body was sent leaves the upstream mid-request.
+        sent_all = ex.body_complete or (ex.replaced_body is not None and not ex.body_streamed)
+        if (
+            keep
+            and sent_all
+            and not self.closed
+            and self.requests < self.pool.max_requests
+            and not ex.upstream_keep_off
+        ):
             self.resume_reading()  # paused for a slow client: the next user must not inherit that
             self.pool.release(self)
         else:

@@ -340,3 +340,40 @@ async def test_client_certificate_is_presented_to_the_upstream(tmp_path: Path) -
             assert (await h.client.get("/plain")).status_code == 502
     finally:
         server.close()
+
+
+async def test_an_early_upstream_answer_does_not_reuse_a_half_sent_connection() -> None:
+    connections = 0
+    writers: list[asyncio.StreamWriter] = []
+
+    async def early(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        writers.append(writer)
+        with contextlib.suppress(Exception):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = b"413" if head.startswith(b"POST") else b"200"
+                writer.write(b"HTTP/1.1 %b X\r\nContent-Length: 2\r\n\r\nok" % status)
+                await writer.drain()
+                if head.startswith(b"POST"):
+                    await reader.read(65536)  # some of the body, never all of it
+
+    server, port = await _serve_forever(early)
+    try:
+        async with ProxyHarness() as h:
+            service = h.service(f"http://127.0.0.1:{port}")
+            h.route(service, paths=["/"])
+            await h.start()
+            reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
+            writer.write(b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n" + b"a" * 1000)
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+            assert head.startswith(b"HTTP/1.1 413")
+            writer.close()
+            response = await h.client.get("/next")
+            assert response.status_code == 200
+            assert connections == 2  # the half-sent upstream connection was not pooled
+    finally:
+        for stalled in writers:
+            stalled.close()
+        server.close()
