@@ -288,4 +288,4 @@ async def _migrate(config: NodeConfig, action: str) -> int:
 def demo(args: argparse.Namespace) -> int:
     from sekisho.node.demo import run_demo
 
-    return int(run_demo(Path(args.dir), workers=args.workers, free_ports=args.free_ports))
+    return int(run_demo(Path(args.dir), workers=args.workers, free_ports=args.free_ports, with_idp=not args.no_idp))

@@ -20,7 +20,9 @@ from typing import Any, Final
 
 __all__ = ["echo_app", "run_demo"]
 
-KONG_PORTS: Final = {"proxy": 8000, "proxy_ssl": 8443, "admin": 8001, "admin_ssl": 8444}
+from sekisho.node.demo_idp import DEMO_PASSWORD, DEMO_USER, DemoIdp, configure_secure_route, start_idp, stop_idp
+
+KONG_PORTS: Final = {"proxy": 8000, "proxy_ssl": 8443, "admin": 8001, "admin_ssl": 8444, "idp": 9229}
 START_TIMEOUT: Final = 60.0
 
 
@@ -143,7 +145,18 @@ async def _wait_for_admin(admin: str, process: asyncio.subprocess.Process) -> No
     raise RuntimeError(f"the Admin API at {admin} did not answer within {START_TIMEOUT:.0f} s")
 
 
-def _instructions(ports: dict[str, int], prefix: Path) -> str:
+def _idp_instructions(ports: dict[str, int], idp: DemoIdp | None) -> str:
+    if idp is None:
+        return ""
+    return f"""
+OpenID Connect (the seed's Cognito recipe, on the local identity provider at {idp.issuer}):
+  open http://localhost:{ports["proxy"]}/secure in a browser and sign in as
+  [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]; the echo upstream then shows X-Email
+  curl -i http://localhost:{ports["proxy"]}/secure           [dim]# 302 to the hosted login page[/]
+"""
+
+
+def _instructions(ports: dict[str, int], prefix: Path, idp: DemoIdp | None = None) -> str:
     proxy = f"http://127.0.0.1:{ports['proxy']}"
     admin = f"http://127.0.0.1:{ports['admin']}"
     return f"""
@@ -158,18 +171,19 @@ Try:
   curl -s {admin}/services | python3 -m json.tool
   curl -s -X POST {admin}/services/demo/plugins -d name=key-auth
   curl -i {proxy}/demo                           [dim]# now 401 without an apikey[/]
-
+{_idp_instructions(ports, idp)}
 Press [bold]Ctrl-C[/] to stop.
 """
 
 
-async def _demo(prefix: Path, workers: int, free_ports: bool) -> int:
+async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) -> int:
     from rich.console import Console
 
     console = Console(soft_wrap=True)
     ports = choose_ports(console.print, any_free=free_ports)
     echoes: list[tuple[Any, asyncio.Task[None], int]] = []
     process: asyncio.subprocess.Process | None = None
+    idp: DemoIdp | None = None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -205,7 +219,14 @@ async def _demo(prefix: Path, workers: int, free_ports: bool) -> int:
             waiter.result()
             status.update("creating the sample service, route and upstream")
             await _seed(admin, [port for _, _, port in echoes])
-        console.print(_instructions(ports, prefix))
+            if with_idp:
+                status.update("starting the identity provider and protecting /secure with openid-connect")
+                try:
+                    idp = await start_idp(prefix, ports["idp"], ports["proxy"])
+                    await configure_secure_route(admin, f"http://127.0.0.1:{echoes[0][2]}", idp, ports["proxy"])
+                except RuntimeError as exc:
+                    console.print(f"[yellow]OpenID Connect part skipped:[/] {exc}")
+        console.print(_instructions(ports, prefix, idp))
         ended = asyncio.ensure_future(process.wait())
         stopped = asyncio.ensure_future(stop.wait())
         await asyncio.wait({ended, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -225,6 +246,7 @@ async def _demo(prefix: Path, workers: int, free_ports: bool) -> int:
                 await asyncio.wait_for(process.wait(), 15)
             except TimeoutError:
                 process.kill()
+        await stop_idp(idp)
         for server, task, _ in echoes:
             server.should_exit = True
             with contextlib.suppress(Exception):
@@ -232,9 +254,9 @@ async def _demo(prefix: Path, workers: int, free_ports: bool) -> int:
         console.print("demo stopped")
 
 
-def run_demo(prefix: Path, *, workers: int = 1, free_ports: bool = False) -> int:
+def run_demo(prefix: Path, *, workers: int = 1, free_ports: bool = False, with_idp: bool = True) -> int:
     import uvloop
 
     prefix = prefix.resolve()
     prefix.mkdir(parents=True, exist_ok=True)
-    return int(uvloop.run(_demo(prefix, workers, free_ports)))
+    return int(uvloop.run(_demo(prefix, workers, free_ports, with_idp)))

@@ -1,4 +1,5 @@
-"""`sekisho demo`: echo upstreams, a node, sample configuration, instructions, and a clean Ctrl-C."""
+"""`sekisho demo`: echo upstreams, a node, sample configuration, the local IdP behind openid-connect,
+instructions, and a clean Ctrl-C."""
 
 from __future__ import annotations
 
@@ -11,9 +12,34 @@ from pathlib import Path
 
 import httpx
 
+from sekisho.node.demo_idp import DEMO_PASSWORD, DEMO_USER
 
-async def test_demo_serves_sample_routes_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    log_path = tmp_path / "demo.out"
+
+async def _sign_in_through_the_hosted_ui(proxy: str) -> httpx.Response:
+    """Browser steps with httpx: protected page -> authorize -> login form -> callback -> original page."""
+    async with httpx.AsyncClient(timeout=15) as client:
+        response = await client.get(proxy + "/secure/hello")
+        assert response.status_code == 302, response.text
+        response = await client.get(response.headers["location"])  # the IdP's authorize endpoint
+        assert response.status_code == 302, response.text
+        login_url = str(response.url.join(response.headers["location"]))
+        page = await client.get(login_url)
+        assert page.status_code == 200
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        response = await client.post(
+            login_url, data={"_csrf": csrf.group(1), "username": DEMO_USER, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 302, response.text
+        callback = response.headers["location"]
+        assert callback.startswith(proxy + "/secure/callback?code=")
+        response = await client.get(callback)
+        while response.status_code == 302:
+            response = await client.get(str(response.url.join(response.headers["location"])))
+        return response
+
+
+async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -28,16 +54,18 @@ async def test_demo_serves_sample_routes_and_stops_on_ctrl_c(tmp_path: Path) -> 
     assert process.stdout is not None
     output = ""
     try:
-        async with asyncio.timeout(90):
+        async with asyncio.timeout(120):
             while "Press Ctrl-C to stop." not in output:
                 line = await process.stdout.readline()
                 if not line:
                     break
                 output += line.decode()
         assert "sekisho demo is running" in output, output
+        assert "OpenID Connect part skipped" not in output, output
         proxy = re.search(r"proxy\s+(http://127\.0\.0\.1:\d+)", output)
         admin = re.search(r"Admin API\s+(http://127\.0\.0\.1:\d+)", output)
-        assert proxy and admin, output
+        browser = re.search(r"open (http://localhost:\d+)/secure", output)
+        assert proxy and admin and browser, output
         async with httpx.AsyncClient() as client:
             echoed = await client.get(proxy.group(1) + "/demo/hello?x=1")
             assert echoed.status_code == 200
@@ -45,7 +73,14 @@ async def test_demo_serves_sample_routes_and_stops_on_ctrl_c(tmp_path: Path) -> 
             upstreams = {(await client.get(proxy.group(1) + "/balanced")).json()["upstream"] for _ in range(6)}
             assert upstreams == {"echo-1", "echo-2"}
             services = (await client.get(admin.group(1) + "/services")).json()["data"]
-            assert {s["name"] for s in services} == {"demo", "demo-balanced"}
+            assert {s["name"] for s in services} == {"demo", "demo-balanced", "demo-secure"}
+            anonymous = await client.get(browser.group(1) + "/secure")
+            assert anonymous.status_code == 302
+        signed_in = await _sign_in_through_the_hosted_ui(browser.group(1))
+        assert signed_in.status_code == 200, signed_in.text
+        echoed_headers = signed_in.json()["headers"]
+        assert echoed_headers["x-email"] == DEMO_USER
+        assert echoed_headers["authorization"].startswith("Bearer ")
         process.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(process.communicate(), 60)
         output += rest.decode()
@@ -55,4 +90,36 @@ async def test_demo_serves_sample_routes_and_stops_on_ctrl_c(tmp_path: Path) -> 
         if process.returncode is None:
             process.kill()
             await process.wait()
-        log_path.write_text(output)
+        (tmp_path / "demo.out").write_text(output)
+
+
+async def test_demo_without_the_identity_provider(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sekisho",
+        "demo",
+        "--dir",
+        str(tmp_path / "d"),
+        "--free-ports",
+        "--no-idp",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = ""
+    try:
+        async with asyncio.timeout(90):
+            while "Press Ctrl-C to stop." not in output:
+                line = await process.stdout.readline()
+                if not line:
+                    break
+                output += line.decode()
+        assert "sekisho demo is running" in output and "OpenID Connect" not in output, output
+        process.send_signal(signal.SIGINT)
+        await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

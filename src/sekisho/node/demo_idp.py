@@ -1,0 +1,160 @@
+"""The identity-provider half of `sekisho demo`: the seed page's Cognito setup on the local `sekisho idp`.
+
+A user pool with email sign-in, a hosted domain, a public app client allowed the code flow with a callback on
+the demo's proxy, and one user; then an `openid-connect` plugin on a `/secure` route, configured like the
+seed's Kong recipe. The IdP is a separate program: the demo starts it as a child process and talks HTTP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USER", "DemoIdp", "configure_secure_route", "start_idp", "stop_idp"]
+
+DEMO_USER: Final = "demo@example.com"
+DEMO_PASSWORD: Final = "Sekisho-Demo-1!"
+POOL_ID: Final = "us-east-1_SeKiShoDm"
+CLIENT_ID: Final = "5ekish0dem0c1ient000000001"
+DOMAIN: Final = "sekisho-demo"
+# Fixed ids make re-running the demo update the same plugin instead of adding another one.
+PLUGIN_ID: Final = str(uuid.uuid5(uuid.NAMESPACE_URL, "sekisho-demo/openid-connect"))
+START_TIMEOUT: Final = 60.0
+
+
+@dataclass(slots=True)
+class DemoIdp:
+    process: asyncio.subprocess.Process
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def issuer(self) -> str:
+        return f"{self.base}/{POOL_ID}"
+
+
+def _seed_document(proxy_port: int) -> dict[str, Any]:
+    callback = f"http://localhost:{proxy_port}/secure/callback"
+    return {
+        "region": "us-east-1",
+        "pools": [
+            {
+                "name": "sekisho-demo-pool",
+                "id": POOL_ID,
+                "settings": {
+                    "UsernameAttributes": ["email"],
+                    "AutoVerifiedAttributes": ["email"],
+                    "Schema": [{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
+                },
+                "domain": DOMAIN,
+                "clients": [
+                    {
+                        "name": "sekisho-demo",
+                        "id": CLIENT_ID,
+                        "settings": {
+                            "AllowedOAuthFlows": ["code"],
+                            "AllowedOAuthFlowsUserPoolClient": True,
+                            "AllowedOAuthScopes": ["openid", "profile", "email"],
+                            "CallbackURLs": [callback],
+                            "LogoutURLs": [f"http://localhost:{proxy_port}/demo/signed-out"],
+                            "SupportedIdentityProviders": ["COGNITO"],
+                        },
+                    }
+                ],
+                "users": [{"username": DEMO_USER, "password": DEMO_PASSWORD}],
+            }
+        ],
+    }
+
+
+async def _run(*args: str) -> tuple[int, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "sekisho", "idp", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await process.communicate()
+    return int(process.returncode or 0), out.decode(errors="replace")
+
+
+async def start_idp(prefix: Path, idp_port: int, proxy_port: int) -> DemoIdp:
+    """Seed a fresh IdP data directory for this run's ports, then serve it. Raises RuntimeError on failure."""
+    import httpx
+
+    data_dir = prefix / "idp"
+    await asyncio.to_thread(shutil.rmtree, data_dir, True)  # a fresh pool each run: callbacks follow the ports
+    seed_file = prefix / "idp-seed.json"  # JSON is YAML: the seed reader takes it as is
+    await asyncio.to_thread(seed_file.write_text, json.dumps(_seed_document(proxy_port), indent=2))
+    common = ["--port", str(idp_port), "--https-port", "-1", "--data-dir", str(data_dir)]
+    code, out = await _run(*common, "seed", str(seed_file))
+    if code != 0:
+        raise RuntimeError(f"seeding the identity provider failed: {out.strip()}")
+    log_file = await asyncio.to_thread(open, prefix / "idp.log", "ab")
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "sekisho", "idp", *common, stdout=log_file, stderr=log_file, start_new_session=True
+        )
+    finally:
+        log_file.close()
+    idp = DemoIdp(process, idp_port)
+    deadline = time.monotonic() + START_TIMEOUT
+    async with httpx.AsyncClient(timeout=2) as client:
+        while time.monotonic() < deadline:
+            if process.returncode is not None:
+                raise RuntimeError(f"the identity provider exited with {process.returncode}; see {prefix / 'idp.log'}")
+            try:
+                if (await client.get(idp.issuer + "/.well-known/openid-configuration")).status_code == 200:
+                    return idp
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"the identity provider did not answer within {START_TIMEOUT:.0f} s")
+
+
+async def configure_secure_route(admin: str, echo_url: str, idp: DemoIdp, proxy_port: int) -> None:
+    """`/secure` -> echo upstream, behind openid-connect (the seed's Kong recipe, on the local IdP)."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=admin, timeout=10) as client:
+        steps: list[tuple[str, str, dict[str, Any]]] = [
+            ("PUT", "/services/demo-secure", {"url": echo_url}),
+            ("PUT", "/services/demo-secure/routes/demo-secure", {"paths": ["/secure"]}),
+            (
+                "PUT",
+                f"/plugins/{PLUGIN_ID}",
+                {
+                    "name": "openid-connect",
+                    "route": {"name": "demo-secure"},
+                    "config": {
+                        "issuer": idp.issuer + "/.well-known/openid-configuration",
+                        "client_id": [CLIENT_ID],
+                        "redirect_uri": [f"http://localhost:{proxy_port}/secure/callback"],
+                        "scopes": ["openid", "profile", "email"],
+                        "upstream_headers_claims": ["email"],
+                        "upstream_headers_names": ["X-Email"],
+                    },
+                },
+            ),
+        ]
+        for method, path, body in steps:
+            response = await client.request(method, path, json=body)
+            if response.status_code >= 400:
+                raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
+
+
+async def stop_idp(idp: DemoIdp | None) -> None:
+    if idp is None or idp.process.returncode is not None:
+        return
+    idp.process.terminate()
+    try:
+        await asyncio.wait_for(idp.process.wait(), 10)
+    except TimeoutError:
+        idp.process.kill()
