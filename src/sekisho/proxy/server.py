@@ -392,6 +392,8 @@ class ClientProtocol(asyncio.Protocol):
             ex.upstream.write(data)
         else:
             ex.tunnel_pending = (ex.tunnel_pending or b"") + data
+            if len(ex.tunnel_pending) > self.settings.high_water:
+                self.pause_reading(self.PAUSE_BODY)  # until the upstream accepts the upgrade
 
     def start_tunnel(self, ex: Exchange) -> None:
         """The upstream accepted the upgrade: bytes flow both ways unparsed from now on."""
@@ -400,6 +402,7 @@ class ClientProtocol(asyncio.Protocol):
         ex.tunnel_pending = None
         if pending and ex.upstream is not None:
             ex.upstream.write(pending)
+        self.resume_reading(self.PAUSE_BODY)
 
     def _parse_failed(self, status: int) -> None:
         ex = self.current
