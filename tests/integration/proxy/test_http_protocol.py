@@ -267,3 +267,21 @@ async def test_unsupported_transfer_coding_gets_501(echo: EchoUpstream) -> None:
         assert echo.requests == 0
     finally:
         await h.stop()
+
+
+async def test_a_client_stuck_in_its_headers_is_disconnected(echo: EchoUpstream) -> None:
+    h = await _harness(echo, ProxySettings(header_read_timeout=0.5, keepalive_timeout=0.5))
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        assert await asyncio.wait_for(reader.read(), 10) == b""  # closed without an answer
+        idle_reader, idle_writer = await asyncio.open_connection("127.0.0.1", h.port)
+        idle_writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        head = await asyncio.wait_for(idle_reader.readuntil(b"\r\n\r\n"), 5)
+        length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
+        await idle_reader.readexactly(length)
+        assert await asyncio.wait_for(idle_reader.read(), 10) == b""  # idle keep-alive closed too
+        writer.close()
+        idle_writer.close()
+    finally:
+        await h.stop()
