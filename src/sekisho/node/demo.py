@@ -20,9 +20,25 @@ from typing import Any, Final
 
 __all__ = ["echo_app", "run_demo"]
 
-from sekisho.node.demo_idp import DEMO_PASSWORD, DEMO_USER, DemoIdp, configure_secure_route, start_idp, stop_idp
+from sekisho.node.demo_idp import (
+    DEMO_PASSWORD,
+    DEMO_USER,
+    DemoIdp,
+    configure_portal_login,
+    configure_secure_route,
+    start_idp,
+    stop_idp,
+)
 
-KONG_PORTS: Final = {"proxy": 8000, "proxy_ssl": 8443, "admin": 8001, "admin_ssl": 8444, "idp": 9229}
+KONG_PORTS: Final = {
+    "proxy": 8000,
+    "proxy_ssl": 8443,
+    "admin": 8001,
+    "admin_ssl": 8444,
+    "portal_gui": 8003,
+    "portal_api": 8004,
+    "idp": 9229,
+}
 START_TIMEOUT: Final = 60.0
 
 
@@ -153,6 +169,7 @@ OpenID Connect (the seed's Cognito recipe, on the local identity provider at {id
   open http://localhost:{ports["proxy"]}/secure in a browser and sign in as
   [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]; the echo upstream then shows X-Email
   curl -i http://localhost:{ports["proxy"]}/secure           [dim]# 302 to the hosted login page[/]
+  Dev Portal: http://localhost:{ports["portal_gui"]}/default -> "Log in with OpenID Connect", same user
 """
 
 
@@ -203,6 +220,12 @@ async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) ->
                     "SEKISHO_PROXY_ACCESS_LOG": "logs/access.log",
                     "SEKISHO_PROXY_ERROR_LOG": "/dev/stderr",
                     "SEKISHO_ADMIN_ERROR_LOG": "/dev/stderr",
+                    "SEKISHO_PORTAL": "on",
+                    "SEKISHO_PORTAL_GUI_LISTEN": f"0.0.0.0:{ports['portal_gui']}",
+                    "SEKISHO_PORTAL_API_LISTEN": f"0.0.0.0:{ports['portal_api']}",
+                    "SEKISHO_PORTAL_GUI_HOST": f"localhost:{ports['portal_gui']}",
+                    "SEKISHO_PORTAL_API_URL": f"http://localhost:{ports['portal_api']}",
+                    "SEKISHO_PORTAL_AUTO_APPROVE": "on",
                 }
             )
             process = await asyncio.create_subprocess_exec(
@@ -222,8 +245,9 @@ async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) ->
             if with_idp:
                 status.update("starting the identity provider and protecting /secure with openid-connect")
                 try:
-                    idp = await start_idp(prefix, ports["idp"], ports["proxy"])
+                    idp = await start_idp(prefix, ports)
                     await configure_secure_route(admin, f"http://127.0.0.1:{echoes[0][2]}", idp, ports["proxy"])
+                    await configure_portal_login(admin, idp, ports)
                 except RuntimeError as exc:
                     console.print(f"[yellow]OpenID Connect part skipped:[/] {exc}")
         console.print(_instructions(ports, prefix, idp))

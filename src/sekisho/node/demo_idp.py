@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-__all__ = ["DEMO_PASSWORD", "DEMO_USER", "DemoIdp", "configure_secure_route", "start_idp", "stop_idp"]
+__all__ = [
+    "DEMO_PASSWORD",
+    "DEMO_USER",
+    "DemoIdp",
+    "configure_portal_login",
+    "configure_secure_route",
+    "start_idp",
+    "stop_idp",
+]
 
 DEMO_USER: Final = "demo@example.com"
 DEMO_PASSWORD: Final = "Sekisho-Demo-1!"
@@ -43,8 +51,11 @@ class DemoIdp:
         return f"{self.base}/{POOL_ID}"
 
 
-def _seed_document(proxy_port: int) -> dict[str, Any]:
-    callback = f"http://localhost:{proxy_port}/secure/callback"
+def _seed_document(ports: dict[str, int]) -> dict[str, Any]:
+    callbacks = [
+        f"http://localhost:{ports['proxy']}/secure/callback",
+        f"http://localhost:{ports['portal_api']}/default/auth",
+    ]
     return {
         "region": "us-east-1",
         "pools": [
@@ -65,8 +76,8 @@ def _seed_document(proxy_port: int) -> dict[str, Any]:
                             "AllowedOAuthFlows": ["code"],
                             "AllowedOAuthFlowsUserPoolClient": True,
                             "AllowedOAuthScopes": ["openid", "profile", "email"],
-                            "CallbackURLs": [callback],
-                            "LogoutURLs": [f"http://localhost:{proxy_port}/demo/signed-out"],
+                            "CallbackURLs": callbacks,
+                            "LogoutURLs": [f"http://localhost:{ports['portal_gui']}/default"],
                             "SupportedIdentityProviders": ["COGNITO"],
                         },
                     }
@@ -85,15 +96,15 @@ async def _run(*args: str) -> tuple[int, str]:
     return int(process.returncode or 0), out.decode(errors="replace")
 
 
-async def start_idp(prefix: Path, idp_port: int, proxy_port: int) -> DemoIdp:
+async def start_idp(prefix: Path, ports: dict[str, int]) -> DemoIdp:
     """Seed a fresh IdP data directory for this run's ports, then serve it. Raises RuntimeError on failure."""
     import httpx
 
     data_dir = prefix / "idp"
     await asyncio.to_thread(shutil.rmtree, data_dir, True)  # a fresh pool each run: callbacks follow the ports
     seed_file = prefix / "idp-seed.json"  # JSON is YAML: the seed reader takes it as is
-    await asyncio.to_thread(seed_file.write_text, json.dumps(_seed_document(proxy_port), indent=2))
-    common = ["--port", str(idp_port), "--https-port", "-1", "--data-dir", str(data_dir)]
+    await asyncio.to_thread(seed_file.write_text, json.dumps(_seed_document(ports), indent=2))
+    common = ["--port", str(ports["idp"]), "--https-port", "-1", "--data-dir", str(data_dir)]
     code, out = await _run(*common, "seed", str(seed_file))
     if code != 0:
         raise RuntimeError(f"seeding the identity provider failed: {out.strip()}")
@@ -104,7 +115,7 @@ async def start_idp(prefix: Path, idp_port: int, proxy_port: int) -> DemoIdp:
         )
     finally:
         log_file.close()
-    idp = DemoIdp(process, idp_port)
+    idp = DemoIdp(process, ports["idp"])
     deadline = time.monotonic() + START_TIMEOUT
     async with httpx.AsyncClient(timeout=2) as client:
         while time.monotonic() < deadline:
@@ -148,6 +159,26 @@ async def configure_secure_route(admin: str, echo_url: str, idp: DemoIdp, proxy_
             response = await client.request(method, path, json=body)
             if response.status_code >= 400:
                 raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text}")
+
+
+async def configure_portal_login(admin: str, idp: DemoIdp, ports: dict[str, int]) -> None:
+    """The seed's "Dev Portal Integration": `portal_auth = openid-connect` with its `portal_auth_conf`."""
+    import httpx
+
+    from sekisho.portal.seed_conf import seed_portal_auth_conf
+
+    auth_conf = seed_portal_auth_conf(
+        issuer=idp.issuer,
+        client_id=CLIENT_ID,
+        idp_domain_url=f"{idp.base}/domains/{DOMAIN}",
+        gui_url=f"http://localhost:{ports['portal_gui']}",
+        api_url=f"http://localhost:{ports['portal_api']}",
+    )
+    body = {"config": {"portal_auth": "openid-connect", "portal_auth_conf": json.dumps(auth_conf)}}
+    async with httpx.AsyncClient(base_url=admin, timeout=10) as client:
+        response = await client.patch("/workspaces/default", json=body)
+    if response.status_code >= 400:
+        raise RuntimeError(f"PATCH /workspaces/default answered {response.status_code}: {response.text}")
 
 
 async def stop_idp(idp: DemoIdp | None) -> None:

@@ -39,6 +39,29 @@ async def _sign_in_through_the_hosted_ui(proxy: str) -> httpx.Response:
         return response
 
 
+async def _portal_login_lands_on(gui: str, api: str) -> str:
+    """The portal's "Log in with OpenID Connect": Portal API /auth -> hosted UI -> back; the final page's URL."""
+    async with httpx.AsyncClient(timeout=15) as client:
+        assert (await client.get(f"{gui}/default")).status_code == 200
+        response = await client.get(f"{api}/default/auth")
+        assert response.status_code == 302, response.text
+        response = await client.get(response.headers["location"])
+        login_url = str(response.url.join(response.headers["location"]))
+        page = await client.get(login_url)
+        csrf = re.search(r'name="_csrf" value="([^"]+)"', page.text)
+        assert csrf, page.text
+        response = await client.post(
+            login_url, data={"_csrf": csrf.group(1), "username": DEMO_USER, "password": DEMO_PASSWORD}
+        )
+        assert response.headers["location"].startswith(f"{api}/default/auth?code=")
+        for _ in range(5):
+            if response.status_code != 302:
+                break
+            response = await client.get(str(response.url.join(response.headers["location"])))
+        assert response.status_code == 200, response.text
+        return str(response.url)
+
+
 async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -81,6 +104,12 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
         echoed_headers = signed_in.json()["headers"]
         assert echoed_headers["x-email"] == DEMO_USER
         assert echoed_headers["authorization"].startswith("Bearer ")
+        portal_gui = re.search(r"Dev Portal: (http://localhost:\d+)/default", output)
+        portal_api = re.search(r"portal_api listening on http://127\.0\.0\.1:(\d+)", output)
+        assert portal_gui and portal_api, output
+        landing = await _portal_login_lands_on(portal_gui.group(1), f"http://localhost:{portal_api.group(1)}")
+        # An unknown developer comes back from the hosted UI to the sign-up form (the seed's first login).
+        assert landing == f"{portal_gui.group(1)}/default/register"
         process.send_signal(signal.SIGINT)
         rest, _ = await asyncio.wait_for(process.communicate(), 60)
         output += rest.decode()
