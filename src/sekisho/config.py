@@ -678,10 +678,16 @@ def find_conf_file(explicit: str | os.PathLike[str] | None, cwd: Path | None = N
     return None
 
 
+# Variables of the sibling programs sharing the SEKISHO_ prefix (`sekisho idp`, `make bench`): not node keys.
+_OTHER_PROGRAMS: Final = ("SEKISHO_IDP_", "SEKISHO_BENCH")
+
+
 def _env_values(env: Mapping[str, str]) -> dict[str, str]:
     values: dict[str, str] = {}
     for prefix in ENV_PREFIXES:
         for name, value in env.items():
+            if name.startswith(_OTHER_PROGRAMS):
+                continue
             if name.startswith(prefix) and len(name) > len(prefix):
                 values[name[len(prefix) :].lower()] = value
     return values

@@ -281,3 +281,8 @@ def test_conf_text_masks_secrets_and_reloads(tmp_path: Path) -> None:
     again = load_config(env={}, overrides=parse_conf_text(config.to_conf_text(redact=False)), cwd=tmp_path)
     assert again.pg_password == "hunter2"
     assert again.log_level == "warn"
+
+
+def test_the_identity_providers_variables_are_not_node_keys(tmp_path: Path) -> None:
+    config = load(tmp_path, None, {"SEKISHO_IDP_PORT": "9229", "SEKISHO_IDP_HOST": "0.0.0.0", "SEKISHO_BENCH": "1"})
+    assert config.warnings == ()
