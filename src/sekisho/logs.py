@@ -308,11 +308,11 @@ class AccessLog:
             self._flush_handle = None
         if not self._pending:
             return
-        data = "".join(self._pending)
-        self._pending.clear()
+        lines, self._pending = self._pending, []
         try:
-            self._stream.write(data)
-            self._stream.flush()
+            for chunk in _chunks(lines):
+                self._stream.write(chunk)
+                self._stream.flush()  # one write(2) per chunk
         except (OSError, ValueError):
             pass  # a closed or full log must never break request handling
 
@@ -320,6 +320,27 @@ class AccessLog:
         self.flush()
         if self._stream not in (sys.stdout, sys.stderr):
             self._stream.close()
+
+
+# Worker processes share the log file or pipe (/dev/stdout in containers). A write of at most PIPE_BUF bytes
+# reaches a pipe whole, so a batch goes out in whole-line chunks of that size and lines never interleave.
+_ATOMIC_WRITE: Final = 4096
+
+
+def _chunks(lines: list[str]) -> list[str]:
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        length = len(line.encode()) if not line.isascii() else len(line)
+        if current and size + length > _ATOMIC_WRITE:
+            chunks.append("".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += length
+    if current:
+        chunks.append("".join(current))
+    return chunks
 
 
 def _redact_record(record: Mapping[str, Any]) -> Any:

@@ -183,3 +183,15 @@ def test_a_broken_certificate_pair_is_regenerated(tmp_path: Path) -> None:
     cert.write_text("garbage")
     cert2, key2 = ensure_default_certificate(tmp_path / "ssl")
     assert server_ssl_context(cert2, key2) is not None
+
+
+def test_batched_lines_are_written_in_whole_line_chunks_a_pipe_takes_atomically() -> None:
+    from sekisho.logs import _chunks
+
+    lines = [f"{i:05d} " + "x" * 94 + "\n" for i in range(200)]  # 100 bytes each
+    chunks = _chunks(lines)
+    assert "".join(chunks) == "".join(lines)
+    assert all(len(chunk) <= 4096 and chunk.endswith("\n") for chunk in chunks)
+    assert len(chunks) == 5
+    huge = ["y" * 10000 + "\n"]
+    assert _chunks(huge) == huge
