@@ -179,6 +179,17 @@ def _parse_cluster_secret(value: str) -> str | None:
     return value or None
 
 
+def _parse_header_buffers(value: str) -> tuple[int, int]:
+    """nginx `large_client_header_buffers`: `<number> <size>` -> (number, size in bytes)."""
+    parts = value.split()
+    if len(parts) != 2 or not parts[0].isdigit() or int(parts[0]) < 1:
+        raise ValueError(f"expected '<number> <size>' such as '4 8k', got '{value}'")
+    size = parse_size(parts[1])
+    if size < 1024:
+        raise ValueError("the buffer size must be at least 1k")
+    return int(parts[0]), size
+
+
 def _parse_str(value: str) -> str:
     return value.strip()
 
@@ -386,7 +397,8 @@ _KEYS: Final[dict[str, _Key]] = {
     "nginx_worker_processes": _Key("auto", _parse_worker_processes),
     "client_max_body_size": _Key("0", parse_size),
     "client_body_buffer_size": _Key("8k", parse_size),
-    "large_client_header_buffers": _Key("4 8k", _parse_str),
+    "large_client_header_buffers": _Key("4 8k", _parse_header_buffers),
+    "allow_debug_header": _Key("on", parse_bool),
     "error_default_type": _Key("text/plain", _parse_enum(*_ERROR_TYPES)),
     "plugins": _Key("bundled", _parse_list),
     "node_id": _Key("", _parse_optional_str),
@@ -444,7 +456,7 @@ _UNUSED_KEY_NAMES: Final = """
     proxy_stream_access_log proxy_stream_error_log untrusted_lua untrusted_lua_sandbox_requires vaults
     headers_upstream keyring_enabled tracing vitals rbac event_hooks_enabled pluginserver_names
     admin_gui_ssl_cert admin_gui_ssl_cert_key lmdb_environment_path lmdb_map_size worker_events_max_payload
-    upstream_keepalive db_cache_warmup_entities allow_debug_header cassandra_contact_points
+    upstream_keepalive db_cache_warmup_entities cassandra_contact_points
 """
 _UNUSED_KEYS: Final = frozenset(_UNUSED_KEY_NAMES.split())
 # Whole key families kept for compatibility: nginx directive injection, Cassandra (removed in Kong 3.0).
@@ -498,7 +510,8 @@ class NodeConfig:
     nginx_worker_processes: int | None
     client_max_body_size: int
     client_body_buffer_size: int
-    large_client_header_buffers: str
+    large_client_header_buffers: tuple[int, int]
+    allow_debug_header: bool
     error_default_type: str
     plugins: tuple[str, ...]
     node_id: str | None

@@ -265,3 +265,15 @@ async def test_sigusr1_reopens_log_files_in_every_process(tmp_path: Path, nodes:
     rotated, fresh = (logs / "access.log.1").read_text(), (logs / "access.log").read_text()
     assert rotated.count("/mock/before") == 4 and "/mock/after" not in rotated
     assert fresh.count("/mock/after") == 10 and "/mock/before" not in fresh
+
+
+async def test_header_limits_follow_large_client_header_buffers(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    node = await start_node(tmp_path, large_client_header_buffers="2 2k")
+    nodes.append(node)
+    await _create_quickstart(node.admin, echo_url)
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(node.proxy + "/mock", headers={"X-Small": "a" * 1000})).status_code == 200
+        too_big = await client.get(node.proxy + "/mock", headers={"X-Big": "a" * 3000})
+    assert too_big.status_code in (431, 494)

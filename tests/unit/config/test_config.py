@@ -184,6 +184,9 @@ def test_unknown_keys_warn_and_start_continues(tmp_path: Path) -> None:
         ("ssl_cert", "/nonexistent/cert.pem", "no such file"),
         ("role", "data_plane", "invalid value"),
         ("enforce_rbac", "sometimes", "invalid value"),
+        ("large_client_header_buffers", "8k", "expected '<number> <size>'"),
+        ("large_client_header_buffers", "4 100", "at least 1k"),
+        ("allow_debug_header", "maybe", "invalid boolean"),
     ],
 )
 def test_each_invalid_value_names_its_key(tmp_path: Path, key: str, value: str, reason_part: str) -> None:
