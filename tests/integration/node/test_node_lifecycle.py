@@ -8,6 +8,7 @@ import ssl
 from pathlib import Path
 
 import httpx
+import pytest
 
 from sekisho.node.prefix import read_pid
 from tests.integration.node.node_process import Node, free_port, node_env, sekisho, start_node
@@ -209,3 +210,33 @@ def test_portal_needs_a_database(tmp_path: Path) -> None:
     result = sekisho("start", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "Error: portal:" in result.stderr
+
+
+async def test_configured_certificates_replace_the_default_one(tmp_path: Path, nodes: list[Node]) -> None:
+    from sekisho.utils.tls import ensure_default_certificate
+
+    cert, key = ensure_default_certificate(tmp_path / "custom", common_name="custom.test")
+    proxy_tls, admin_tls = free_port(), free_port()
+    node = await start_node(
+        tmp_path,
+        proxy_listen=f"127.0.0.1:{free_port()}, 127.0.0.1:{proxy_tls} ssl",
+        admin_listen=f"127.0.0.1:{free_port()}, 127.0.0.1:{admin_tls} ssl",
+        ssl_cert=str(cert),
+        ssl_cert_key=str(key),
+    )
+    nodes.append(node)
+
+    def common_name(port: int) -> str:
+        context = ssl.create_default_context(cafile=str(cert))
+        context.check_hostname = False
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=10) as raw,
+            context.wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
+            subject = dict(item[0] for item in tls.getpeercert()["subject"])
+        return str(subject["commonName"])
+
+    # ssl_cert serves the proxy; the Admin API keeps the node's default certificate (admin_ssl_cert unset).
+    assert common_name(proxy_tls) == "custom.test"
+    with pytest.raises(ssl.SSLCertVerificationError):
+        common_name(admin_tls)
