@@ -52,6 +52,7 @@ class ClientProtocol(asyncio.Protocol):
         "_paused",
         "_queue",
         "_upgraded",
+        "_upgrading",
         "active",
         "bytes_written",
         "client_ip_headers",
@@ -94,6 +95,7 @@ class ClientProtocol(asyncio.Protocol):
         self._draining: Exchange | None = None
         self._paused = 0
         self._upgraded = False
+        self._upgrading: Exchange | None = None
         self._header_bytes = 0
         self._header_count = 0
         self.write_paused = False
@@ -146,7 +148,8 @@ class ClientProtocol(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
             self._upgraded = True
-            ex = self.active or (self._queue[-1] if self._queue else None)
+            ex = self._queue[-1] if self._queue else self.active  # the upgrading request is the last parsed
+            self._upgrading = ex
             rest = data[int(upgrade.args[0]) :]
             if ex is not None and rest:
                 ex.tunnel_pending = (ex.tunnel_pending or b"") + rest
@@ -385,8 +388,8 @@ class ClientProtocol(asyncio.Protocol):
             self.pipeline.begin(ex)
 
     def _tunnel_to_upstream(self, data: bytes) -> None:
-        ex = self.active
-        if ex is None:
+        ex = self._upgrading
+        if ex is None or ex.finished:
             return
         if ex.upstream is not None and ex.upstream.tunnel:
             ex.upstream.write(data)
@@ -466,6 +469,7 @@ class ProxyServer:
         self.connections: set[ClientProtocol] = set()
         self.wall_offset = 0.0
         self._servers: list[asyncio.Server] = []
+        self._tls_servers: set[asyncio.Server] = set()
         self._sweeper: asyncio.TimerHandle | None = None
         self._tls: ssl.SSLContext | None = None
         self._sni_names: dict[int, str] = {}
@@ -493,7 +497,6 @@ class ProxyServer:
         self.loop = asyncio.get_running_loop()
         self.wall_offset = time.time() - self.loop.time()
         self.pipeline = Pipeline(self.runtime, self.settings, self.loop, self.access_log)
-        self._tls_servers: set[asyncio.Server] = set()
         for spec in self.listens:
             server = await self.loop.create_server(
                 lambda tls=spec.ssl: ClientProtocol(self, tls),
