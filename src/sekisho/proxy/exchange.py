@@ -422,7 +422,7 @@ class Exchange:
         self.chunked_out = False
         head = pipeline.response_head(self, generated_length=len(body))
         self.head_sent = True
-        if self.method == b"HEAD":
+        if self.method == b"HEAD" or status == 204 or status == 304:
             body = b""
         self.conn.write(head + body if len(body) < 65536 else head)
         if len(body) >= 65536:

@@ -717,7 +717,8 @@ class Pipeline:
                         append(name + b": " + value + b"\r\n")
                     continue
                 append(name + b": " + value + b"\r\n")
-            append(b"Content-Length: %d\r\n" % generated_length)
+            if status != 204 and status != 304 and status >= 200:
+                append(b"Content-Length: %d\r\n" % generated_length)
             append(_http_date())
             if self.server:
                 append(self.server)

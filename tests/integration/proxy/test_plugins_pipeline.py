@@ -392,3 +392,31 @@ async def test_get_body_parses_forms_multipart_and_json(
         response = await h.client.post("/", content=body, headers={"Content-Type": content_type})
         assert response.json()["headers"]["x-form"] == expected
         assert response.json()["body"] == body.decode()
+
+
+class NoContent(Plugin[dict[str, Any]]):
+    NAME = "no-content"
+    PRIORITY = 100
+    CONFIG = Record({})
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        kong.response.exit(204, "ignored body", {"X-Reason": "preflight"})
+
+
+async def test_a_204_exit_has_no_body_and_no_length(echo: EchoUpstream) -> None:
+    from tests.helpers.proxy_harness import parse_responses, raw_request
+
+    async with ProxyHarness([NoContent]) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/"])
+        h.plugin("no-content")
+        await h.start()
+        data, _ = await raw_request(
+            h.port, b"OPTIONS / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n", expect=2
+        )
+        first, second = parse_responses(data)
+        assert first.status == 204
+        assert first.header("content-length") is None
+        assert first.header("x-reason") == "preflight"
+        assert first.body == b""
+        assert second.status == 204
