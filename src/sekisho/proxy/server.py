@@ -48,6 +48,7 @@ class ClientProtocol(asyncio.Protocol):
         "_draining",
         "_header_bytes",
         "_header_count",
+        "_next_pending",
         "_parser",
         "_paused",
         "_queue",
@@ -93,6 +94,7 @@ class ClientProtocol(asyncio.Protocol):
         self.active: Exchange | None = None
         self._queue: collections.deque[Exchange] = collections.deque()
         self._draining: Exchange | None = None
+        self._next_pending = False
         self._paused = 0
         self._upgraded = False
         self._upgrading: Exchange | None = None
@@ -184,6 +186,9 @@ class ClientProtocol(asyncio.Protocol):
         ex = self.active
         if ex is not None and ex.upstream is not None:
             ex.upstream.resume_reading()
+        if self._next_pending and self.active is None:
+            self._next_pending = False
+            self._next()
 
     # -- httptools callbacks ------------------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -373,6 +378,12 @@ class ClientProtocol(asyncio.Protocol):
         self._next()
 
     def _next(self) -> None:
+        if self.write_paused:
+            # The client is not reading its responses: parse and answer nothing more until it does.
+            self._next_pending = True
+            self.pause_reading(self.PAUSE_PIPELINE)
+            self.deadline = self.loop.time() + self.settings.keepalive_timeout
+            return
         self.resume_reading(self.PAUSE_PIPELINE | self.PAUSE_BODY | self.PAUSE_UPSTREAM)
         if self._queue:
             following = self._queue.popleft()

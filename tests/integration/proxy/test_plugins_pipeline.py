@@ -420,3 +420,34 @@ async def test_a_204_exit_has_no_body_and_no_length(echo: EchoUpstream) -> None:
         assert first.header("x-reason") == "preflight"
         assert first.body == b""
         assert second.status == 204
+
+
+class BigExit(Plugin[dict[str, Any]]):
+    NAME = "big-exit"
+    PRIORITY = 100
+    CONFIG = Record({})
+    COUNT = 0
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        BigExit.COUNT += 1
+        kong.response.exit(200, b"b" * 100_000)
+
+
+async def test_a_client_that_does_not_read_stops_getting_answers_produced(echo: EchoUpstream) -> None:
+    async with ProxyHarness([BigExit]) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/"])
+        h.plugin("big-exit")
+        await h.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", h.port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 400)  # 40 MB of answers, never read
+        await asyncio.sleep(1.0)
+        stalled_at = BigExit.COUNT
+        assert stalled_at < 400
+        received = 0
+        while received < 400 * 100_000:
+            piece = await asyncio.wait_for(reader.read(1 << 20), 10)
+            assert piece
+            received += len(piece)
+        assert BigExit.COUNT == 400
+        writer.close()
