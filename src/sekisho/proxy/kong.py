@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
-from urllib.parse import parse_qsl, unquote, urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from sekisho.pdk import (
     Cache,
@@ -35,6 +35,7 @@ from sekisho.pdk import (
 )
 from sekisho.proxy.errors import BodyTooLarge, message_for
 from sekisho.proxy.headers import HeaderEdits, header_map
+from sekisho.router import normalize_path
 
 if TYPE_CHECKING:
     from sekisho.proxy.exchange import Exchange
@@ -149,9 +150,7 @@ class KongRequest:
         return self._ex.method.decode("latin-1")
 
     def get_path(self) -> str:
-        from sekisho.router import normalize_path
-
-        return normalize_path(unquote(self.get_raw_path(), errors="surrogateescape"))
+        return normalize_path(self.get_raw_path())  # RFC 3986 section 6, decoding only unreserved triplets
 
     def get_raw_path(self) -> str:
         return self._ex.path.decode("latin-1")

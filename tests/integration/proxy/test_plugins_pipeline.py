@@ -451,3 +451,29 @@ async def test_a_client_that_does_not_read_stops_getting_answers_produced(echo: 
             received += len(piece)
         assert BigExit.COUNT == 400
         writer.close()
+
+
+class PathProbe(Plugin[dict[str, Any]]):
+    NAME = "path-probe"
+    PRIORITY = 100
+    CONFIG = Record({})
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        kong.service.request.set_header("X-Path", kong.request.get_path())
+        kong.service.request.set_header("X-Raw-Path", kong.request.get_raw_path())
+        kong.service.request.set_header("X-Query-A", kong.request.get_query_arg("a") or "-")
+
+
+async def test_get_path_normalizes_once_without_decoding_reserved_triplets(echo: EchoUpstream) -> None:
+    from tests.helpers.proxy_harness import parse_responses, raw_request
+
+    async with ProxyHarness([PathProbe]) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/"], strip_path=False)
+        h.plugin("path-probe")
+        await h.start()
+        data, _ = await raw_request(h.port, b"GET /a/./b//%7Ec/%252e%252e/%2f?a=1&a=2 HTTP/1.1\r\nHost: x\r\n\r\n")
+        seen = parse_responses(data)[0].json()["headers"]
+        assert seen["x-path"] == "/a/b/~c/%252e%252e/%2F"  # %25 stays encoded: decoded once, never twice
+        assert seen["x-raw-path"] == "/a/./b//%7Ec/%252e%252e/%2f"
+        assert seen["x-query-a"] == "1"
