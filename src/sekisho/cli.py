@@ -28,7 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     start = sub.add_parser("start", help="start a node in the foreground")
     _conf_args(start)
     start.add_argument("--run-migrations", action="store_true", help="bootstrap or upgrade the database first")
-    start.add_argument("--db-timeout", type=float, default=60.0, help="seconds to wait for the database")
+    start.add_argument(
+        "--db-timeout", type=float, default=60.0, help="seconds to wait for an unreachable PostgreSQL (default 60)"
+    )
 
     for name, help_text in (("stop", "stop a running node (SIGTERM)"), ("quit", "gracefully stop a node (SIGQUIT)")):
         cmd = sub.add_parser(name, help=help_text)

@@ -50,7 +50,7 @@ def start(args: argparse.Namespace) -> int:
 
     if args.run_migrations and config.database != "off":
         _run(_migrate(config, "start"))
-    return _run(run_node(config))
+    return _run(run_node(config, db_timeout=args.db_timeout))
 
 
 def _signal_and_wait(args: argparse.Namespace, sig: signal.Signals, done_message: str) -> int:

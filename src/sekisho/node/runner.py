@@ -58,15 +58,26 @@ PROPAGATION_WAIT: Final = 3.0
 WORKER_READY_TIMEOUT: Final = 60.0
 
 
-async def open_database(parts: NodeParts) -> None:
-    """Connect; on PostgreSQL refuse an un-bootstrapped database or pending migrations (SQLite bootstraps itself)."""
+async def open_database(parts: NodeParts, wait_seconds: float = 0.0) -> None:
+    """Connect; on PostgreSQL refuse an un-bootstrapped database or pending migrations (SQLite bootstraps itself).
+    An unreachable PostgreSQL is retried for `wait_seconds` (`start --db-timeout`: containers start together)."""
     if parts.config.database == "postgres":
-        from sekisho.store.migrations import check_ready
+        from sekisho.store.migrations import NEEDS_BOOTSTRAP, PENDING, check_ready
 
-        try:
-            await check_ready(parts.db)
-        except StoreError as exc:
-            raise ConfigError("database", exc.message) from None
+        deadline = time.monotonic() + wait_seconds
+        waiting_logged = False
+        while True:
+            try:
+                await check_ready(parts.db)
+                break
+            except StoreError as exc:
+                unreachable = not exc.message.startswith((NEEDS_BOOTSTRAP, PENDING))
+                if not unreachable or time.monotonic() >= deadline:
+                    raise ConfigError("database", exc.message) from None
+                if not waiting_logged:
+                    log.log(25, "waiting up to %.0f s for the database: %s", wait_seconds, exc.message)
+                    waiting_logged = True
+                await asyncio.sleep(0.5)
     key = "sqlite_path" if parts.config.database == "sqlite" else "database"
     try:
         await parts.db.connect()
@@ -121,10 +132,10 @@ class _Common:
         return [listener for listener in self.listeners if listener.key == key]
 
 
-async def _prepare(config: NodeConfig, *, workers: bool = False) -> _Common:
+async def _prepare(config: NodeConfig, *, workers: bool = False, db_timeout: float = 0.0) -> _Common:
     prepared = prepare_prefix(config)
     parts = build_parts(config, prepared)
-    await open_database(parts)
+    await open_database(parts, db_timeout)
     count = await load_startup_declarative(config, parts)
     if config.database == "off" and count:
         log.log(25, "loaded %d entities from the declarative configuration", count)
@@ -152,8 +163,8 @@ async def _prepare(config: NodeConfig, *, workers: bool = False) -> _Common:
     )
 
 
-async def run_node(config: NodeConfig) -> int:
-    """Run until stopped; returns the process exit status."""
+async def run_node(config: NodeConfig, *, db_timeout: float = 0.0) -> int:
+    """Run until stopped; returns the process exit status. `db_timeout`: how long to wait for PostgreSQL."""
     write_pid(config.pid_file)
     try:
         for warning in config.warnings:
@@ -161,17 +172,17 @@ async def run_node(config: NodeConfig) -> int:
         for note in config.notes:
             log.info("%s", note)
         if config.worker_count <= 1:
-            return await _run_single(config)
-        return await _Supervisor(config).run()
+            return await _run_single(config, db_timeout)
+        return await _Supervisor(config).run(db_timeout)
     finally:
         remove_pid(config.pid_file)
 
 
 # -- one process ----------------------------------------------------------------------------------------
-async def _run_single(config: NodeConfig) -> int:
+async def _run_single(config: NodeConfig, db_timeout: float) -> int:
     stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     _install_stop_signals(stop)
-    common = await _prepare(config)
+    common = await _prepare(config, db_timeout=db_timeout)
     parts = common.parts
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, common.reopen_logs)
     proxy: ProxyHandle | None = None
@@ -263,10 +274,10 @@ class _Supervisor:
         self.common: _Common | None = None
         self.tasks: list[asyncio.Task[Any]] = []
 
-    async def run(self) -> int:
+    async def run(self, db_timeout: float = 0.0) -> int:
         stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         _install_stop_signals(stop)
-        self.common = common = await _prepare(self.config, workers=True)
+        self.common = common = await _prepare(self.config, workers=True, db_timeout=db_timeout)
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._reopen_logs)
         admin_servers: list[Any] = []
         try:

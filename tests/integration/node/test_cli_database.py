@@ -106,3 +106,51 @@ async def test_two_nodes_sharing_postgres_see_each_others_changes(
             await asyncio.sleep(0.05)
         assert status == 200
         assert (await client.get(second.proxy + "/mock/x")).json()["path"] == "/from-a/x"
+
+
+async def _forward(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+
+
+@pytest.mark.postgres
+async def test_start_waits_for_a_database_that_comes_up_later(
+    tmp_path: Path, pg_database: str, nodes: list[Node]
+) -> None:
+    from tests.integration.node.node_process import free_port
+
+    shared = {"database": "postgres", "pg_database": pg_database, "pg_user": "postgres"}
+    boot = sekisho("migrations", "bootstrap", env=node_env(tmp_path / "boot", **shared))
+    assert boot.returncode == 0, boot.stderr
+    late_port = free_port()
+    starting = asyncio.ensure_future(
+        start_node(tmp_path / "n", cli_args=("--db-timeout", "60"), pg_port=str(late_port), **shared)
+    )
+    # The node is waiting: nothing listens on its pg_port yet.
+    for _ in range(200):
+        out = tmp_path / "n" / "node.out"
+        if out.exists() and "waiting up to 60 s for the database" in out.read_text():
+            break
+        await asyncio.sleep(0.05)
+    assert "waiting up to 60 s for the database" in (tmp_path / "n" / "node.out").read_text()
+
+    async def relay(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", 5432)
+        await asyncio.gather(_forward(client_reader, upstream_writer), _forward(upstream_reader, client_writer))
+
+    database_proxy = await asyncio.start_server(relay, "127.0.0.1", late_port)
+    try:
+        node = await asyncio.wait_for(starting, 90)
+        nodes.append(node)
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(node.admin + "/status")).json()["database"]["reachable"] is True
+        # The relay runs on this loop: wait for the node in a thread so the loop keeps relaying.
+        assert await asyncio.to_thread(node.stop) == 0
+    finally:
+        database_proxy.close()

@@ -168,7 +168,7 @@ def test_unusable_database_is_refused_naming_the_key(tmp_path: Path) -> None:
         proxy_listen=f"127.0.0.1:{free_port()}",
         admin_listen=f"127.0.0.1:{free_port()}",
     )
-    result = sekisho("start", env=env, cwd=tmp_path)
+    result = sekisho("start", "--db-timeout", "0", env=env, cwd=tmp_path)
     assert result.returncode == 1
     assert "Error: database:" in result.stderr
     assert "Traceback" not in result.stderr
