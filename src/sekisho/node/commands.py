@@ -16,7 +16,14 @@ from typing import Any, TypeVar
 from sekisho.config import NodeConfig, load_config
 from sekisho.errors import ConfigError, DeclarativeError, StoreError
 from sekisho.logs import configure_error_log
-from sekisho.node.prefix import PreparedPrefix, cluster_secret_for, node_id_for, prepare_prefix, process_alive, read_pid
+from sekisho.node.prefix import (
+    PreparedPrefix,
+    cluster_secret_for,
+    node_id_for,
+    node_running,
+    prepare_prefix,
+    process_alive,
+)
 
 __all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "start", "stop"]
 
@@ -55,8 +62,8 @@ def start(args: argparse.Namespace) -> int:
 
 def _signal_and_wait(args: argparse.Namespace, sig: signal.Signals, done_message: str) -> int:
     config = _load(args)
-    pid = read_pid(config.pid_file)
-    if pid is None or not process_alive(pid):
+    pid = node_running(config.pid_file)
+    if pid is None:
         print(f"Error: sekisho is not running in {config.prefix}", file=sys.stderr)
         return 1
     os.kill(pid, sig)
@@ -80,8 +87,8 @@ def quit_(args: argparse.Namespace) -> int:
 
 def health(args: argparse.Namespace) -> int:
     config = _load(args)
-    pid = read_pid(config.pid_file)
-    if pid is None or not process_alive(pid):
+    pid = node_running(config.pid_file)
+    if pid is None:
         print(f"sekisho.......not running\n\nError: sekisho is not running at {config.prefix}", file=sys.stderr)
         return 1
     print(f"sekisho.......running (pid {pid})\n\nsekisho is healthy at {config.prefix}")

@@ -17,6 +17,7 @@ __all__ = [
     "PreparedPrefix",
     "cluster_secret_for",
     "node_id_for",
+    "node_running",
     "prepare_prefix",
     "process_alive",
     "read_pid",
@@ -103,10 +104,23 @@ def process_alive(pid: int) -> bool:
     return True
 
 
+def node_running(pid_file: Path) -> int | None:
+    """The pid of the live node owning this pid file, or None. A recycled pid now used by another program
+    does not count (checked through /proc where it exists), so `stop` never signals a stranger."""
+    pid = read_pid(pid_file)
+    if pid is None or not process_alive(pid):
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return pid  # no /proc: trust the pid file
+    return pid if b"sekisho" in cmdline else None
+
+
 def write_pid(pid_file: Path) -> None:
     """Write our pid; refuse when another live node already owns this prefix."""
-    existing = read_pid(pid_file)
-    if existing is not None and existing != os.getpid() and process_alive(existing):
+    existing = node_running(pid_file)
+    if existing is not None and existing != os.getpid():
         raise ConfigError("prefix", f"a node is already running in {pid_file.parent.parent} (pid {existing})")
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     tmp = pid_file.with_suffix(".tmp")

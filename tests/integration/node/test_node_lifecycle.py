@@ -111,17 +111,31 @@ def test_stop_without_a_running_node_fails_clearly(tmp_path: Path) -> None:
     assert "not running" in result.stderr
 
 
-def test_a_second_node_in_the_same_prefix_is_refused(tmp_path: Path) -> None:
-    prefix = tmp_path / "prefix"
-    (prefix / "pids").mkdir(parents=True)
-    # Our own test process stands in for a live node owning the prefix.
-    import os
-
-    (prefix / "pids" / "sekisho.pid").write_text(f"{os.getpid()}\n")
-    env = node_env(prefix, proxy_listen=f"127.0.0.1:{free_port()}", admin_listen=f"127.0.0.1:{free_port()}")
+async def test_a_second_node_in_the_same_prefix_is_refused(tmp_path: Path, nodes: list[Node]) -> None:
+    node = await start_node(tmp_path)
+    nodes.append(node)
+    env = node_env(node.prefix, proxy_listen=f"127.0.0.1:{free_port()}", admin_listen=f"127.0.0.1:{free_port()}")
     result = sekisho("start", env=env, cwd=tmp_path)
     assert result.returncode == 1
-    assert "a node is already running" in result.stderr
+    assert f"a node is already running in {node.prefix} (pid {node.process.pid})" in result.stderr
+    assert node.process.poll() is None
+
+
+def test_a_recycled_pid_is_never_signalled(tmp_path: Path) -> None:
+    import subprocess
+
+    prefix = tmp_path / "prefix"
+    (prefix / "pids").mkdir(parents=True)
+    with subprocess.Popen(["sleep", "60"]) as stranger:
+        try:
+            (prefix / "pids" / "sekisho.pid").write_text(f"{stranger.pid}\n")
+            result = sekisho("stop", "-p", str(prefix), env=node_env(prefix))
+            assert result.returncode == 1
+            assert "not running" in result.stderr
+            assert stranger.poll() is None
+            assert sekisho("health", "-p", str(prefix), env=node_env(prefix)).returncode == 1
+        finally:
+            stranger.kill()
 
 
 async def test_status_listener_serves_only_status(tmp_path: Path, nodes: list[Node]) -> None:
