@@ -225,6 +225,8 @@ async def _config_db_export(config: NodeConfig, path: Path) -> int:
 
     if config.database == "off":
         raise ConfigError("database", "config db_export needs a database (postgres or sqlite)")
+    if await asyncio.to_thread(path.exists):
+        raise ConfigError("config db_export", f"{path} already exists; remove it or name another file")
 
     async def run(parts: Any) -> int:
         text = await declarative.export_yaml(parts.db)

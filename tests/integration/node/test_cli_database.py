@@ -50,6 +50,9 @@ def test_sqlite_db_import_then_export_round_trip(tmp_path: Path) -> None:
     assert "example_service" in text and "/mock" in text
     reparsed = sekisho("config", "parse", "out.yml", env=env, cwd=tmp_path)
     assert reparsed.returncode == 0, reparsed.stderr
+    again = sekisho("config", "db_export", "out.yml", env=env, cwd=tmp_path)
+    assert again.returncode == 1
+    assert "already exists" in again.stderr
 
 
 def test_db_import_refused_in_dbless_mode(tmp_path: Path) -> None:
