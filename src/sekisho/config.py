@@ -29,6 +29,7 @@ __all__ = [
     "LogTarget",
     "NodeConfig",
     "config_from_env_file",
+    "default_conf_text",
     "find_conf_file",
     "is_secret_key",
     "load_config",
@@ -801,6 +802,19 @@ def _check_listen_conflicts(config: NodeConfig) -> None:
             if where in seen:
                 raise ConfigError(name, f"{spec.host}:{spec.port} is already used by {seen[where]}")
             seen[where] = name
+
+
+def default_conf_text() -> str:
+    """`sekisho.conf.default`: every key with its default, commented out, like Kong's `kong.conf.default`."""
+    lines = [
+        "# sekisho.conf.default: every setting with its default value (generated; see docs/configuration.md).",
+        "# Copy to sekisho.conf (or /etc/sekisho/sekisho.conf) and uncomment what you change. Any key can also be",
+        "# set with the environment variables SEKISHO_<KEY> or KONG_<KEY>.",
+        "",
+    ]
+    for name, key in _KEYS.items():
+        lines.append(f"#{name} = {_escape_conf_value(key.default)}")
+    return "\n".join(lines) + "\n"
 
 
 def write_env_file(config: NodeConfig) -> Path:

@@ -289,3 +289,15 @@ def test_conf_text_masks_secrets_and_reloads(tmp_path: Path) -> None:
 def test_the_identity_providers_variables_are_not_node_keys(tmp_path: Path) -> None:
     config = load(tmp_path, None, {"SEKISHO_IDP_PORT": "9229", "SEKISHO_IDP_HOST": "0.0.0.0", "SEKISHO_BENCH": "1"})
     assert config.warnings == ()
+
+
+def test_sekisho_conf_default_lists_every_key_and_loads_as_the_defaults(tmp_path: Path) -> None:
+    from sekisho.config import default_conf_text
+
+    shipped = (Path(__file__).resolve().parents[3] / "sekisho.conf.default").read_text()
+    assert shipped == default_conf_text(), "regenerate: python -c 'from sekisho.config import default_conf_text...'"
+    uncommented = "\n".join(
+        line.removeprefix("#") for line in shipped.splitlines() if line.startswith("#") and " = " in line
+    )
+    values = parse_conf_text(uncommented)
+    assert load_config(env={}, overrides=values, cwd=tmp_path).to_kong_dict() == load(tmp_path).to_kong_dict()
