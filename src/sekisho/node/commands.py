@@ -102,6 +102,11 @@ def check(args: argparse.Namespace) -> int:
         print(f"Warning: {warning}", file=sys.stderr)
     if args.vv:
         print(config.to_conf_text(), end="")
+    if config.database == "off" and (config.declarative_config or config.declarative_config_string):
+        # DB-less: the declarative configuration is part of what must be valid to start.
+        text = _read_text(Path(config.declarative_config)) if config.declarative_config else ""
+        if _run(_config_parse(config, text or str(config.declarative_config_string), quiet=True)) != 0:
+            return 1
     print(f"configuration at {where} is valid")
     return 0
 
@@ -180,10 +185,11 @@ async def _with_db(config: NodeConfig, action: Callable[[Any], Awaitable[T]], *,
         await parts.db.close()
 
 
-async def _config_parse(config: NodeConfig, path: Path) -> int:
+async def _config_parse(config: NodeConfig, source: Path | str, *, quiet: bool = False) -> int:
+    """Validate a declarative file (a `Path`) or document (a `str`); print the problems."""
     from sekisho.store import declarative
 
-    text = _read_text(path)
+    text = _read_text(source) if isinstance(source, Path) else source
 
     async def parse(parts: Any) -> int:
         problems = await declarative.check_declarative(text, parts.registry)
@@ -192,7 +198,8 @@ async def _config_parse(config: NodeConfig, path: Path) -> int:
             for problem in problems:
                 print(f"  {problem}", file=sys.stderr)
             return 1
-        print(f"parse successful: {path}")
+        if not quiet:
+            print(f"parse successful: {source}")
         return 0
 
     return await _with_db(config, parse, connect=False)

@@ -254,3 +254,17 @@ async def test_configured_certificates_replace_the_default_one(tmp_path: Path, n
     assert common_name(proxy_tls) == "custom.test"
     with pytest.raises(ssl.SSLCertVerificationError):
         common_name(admin_tls)
+
+
+def test_check_validates_the_dbless_declarative_file(tmp_path: Path) -> None:
+    good = tmp_path / "good.yml"
+    good.write_text('_format_version: "3.0"\nservices:\n- name: s\n  url: http://127.0.0.1:9\n')
+    bad = tmp_path / "bad.yml"
+    bad.write_text('_format_version: "3.0"\nservices:\n- name: s\n  url: not a url\n')
+    conf = tmp_path / "dbless.conf"
+    conf.write_text(f"database = off\ndeclarative_config = {good}\n")
+    assert sekisho("check", str(conf), env=node_env(tmp_path / "p")).returncode == 0
+    conf.write_text(f"database = off\ndeclarative_config = {bad}\n")
+    result = sekisho("check", str(conf), env=node_env(tmp_path / "p"))
+    assert result.returncode == 1
+    assert "failed parsing declarative configuration" in result.stderr
