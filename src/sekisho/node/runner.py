@@ -56,6 +56,7 @@ QUIT_TIMEOUT: Final = 10.0
 # How long an Admin API write waits for the proxy to see it (worker_consistency = strict).
 PROPAGATION_WAIT: Final = 3.0
 WORKER_READY_TIMEOUT: Final = 60.0
+STATS_INTERVAL: Final = 1.0
 
 
 async def open_database(parts: NodeParts, wait_seconds: float = 0.0) -> None:
@@ -262,6 +263,7 @@ class _Worker:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: float = 0.0
     restarts: int = 0
+    counters: dict[str, int] = field(default_factory=dict)
 
 
 class _Supervisor:
@@ -291,7 +293,8 @@ class _Supervisor:
                 return 1
             common.parts.db.subscribe(self._on_change)
             if common.of("admin_listen"):
-                app = build_admin_app(common.parts, health=self._health())
+                self.tasks.append(asyncio.get_running_loop().create_task(self._collect_stats()))
+                app = build_admin_app(common.parts, health=self._health(), server_counters=self._counters)
                 admin_servers = await serve_admin(
                     app,
                     common.of("admin_listen"),
@@ -299,7 +302,7 @@ class _Supervisor:
                     prepared=common.prepared,
                     access_log=common.admin_log,
                 )
-            admin_servers += await serve_status(common.parts, common.of("status_listen"))
+            admin_servers += await serve_status(common.parts, common.of("status_listen"), counters=self._counters)
             admin_servers += await _portal_servers(common.parts, common)
             _announce(common.listeners)
             log.log(
@@ -328,6 +331,20 @@ class _Supervisor:
             common.close_logs()
             await common.parts.db.close()
             log.log(25, "sekisho stopped")
+
+    def _counters(self) -> Mapping[str, int]:
+        """`/status` server counters: the sum over live workers (refreshed every `STATS_INTERVAL`)."""
+        total: dict[str, int] = {}
+        for worker in self.workers:
+            if worker.process is not None and worker.process.returncode is None:
+                for name, value in worker.counters.items():
+                    total[name] = total.get(name, 0) + value
+        return total
+
+    async def _collect_stats(self) -> None:
+        while not self.stopping:
+            await self._broadcast({"op": "stats"})
+            await asyncio.sleep(STATS_INTERVAL)
 
     def _reopen_logs(self) -> None:
         assert self.common is not None
@@ -382,6 +399,8 @@ class _Supervisor:
             if op == "ready":
                 log.info("worker #%d (pid %s) ready", worker.index, message.get("pid"))
                 worker.ready.set()
+            elif op == "stats":
+                worker.counters = {k: v for k, v in message.items() if isinstance(v, int) and k != "worker"}
             elif op == "reloaded":
                 seq = message.get("seq")
                 if isinstance(seq, int):

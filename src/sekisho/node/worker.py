@@ -125,6 +125,11 @@ async def _control_loop(
             if isinstance(message.get("entity"), str):
                 proxy.invalidate(message["entity"])
             await reloader.request_and_wait(30.0)
+        elif op == "stats":
+            server = proxy.server
+            active = len(server.connections) if server is not None else 0
+            with contextlib.suppress(ConnectionError, OSError):
+                await channel.send({"op": "stats", "worker": index, "connections_active": active})
         elif op == "health":
             proxy.runtime.health(str(message.get("upstream")), str(message.get("target"))).reset(
                 bool(message.get("healthy"))

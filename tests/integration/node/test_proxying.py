@@ -277,3 +277,24 @@ async def test_header_limits_follow_large_client_header_buffers(
         assert (await client.get(node.proxy + "/mock", headers={"X-Small": "a" * 1000})).status_code == 200
         too_big = await client.get(node.proxy + "/mock", headers={"X-Big": "a" * 3000})
     assert too_big.status_code in (431, 494)
+
+
+async def test_status_counts_connections_across_workers(tmp_path: Path, nodes: list[Node]) -> None:
+    import asyncio
+
+    node = await start_node(tmp_path, workers=2)
+    nodes.append(node)
+    host, port = "127.0.0.1", node.proxy_port
+    held = [await asyncio.open_connection(host, port) for _ in range(6)]
+    try:
+        active = 0
+        async with httpx.AsyncClient(base_url=node.admin) as client:
+            for _ in range(100):
+                active = (await client.get("/status")).json()["server"]["connections_active"]
+                if active >= 6:
+                    break
+                await asyncio.sleep(0.1)
+        assert active >= 6
+    finally:
+        for _, writer in held:
+            writer.close()
