@@ -186,10 +186,7 @@ class AccessFlow:
                 return
 
     def _session_secret(self) -> bytes:
-        configured = self.conf.get("session_secret")
-        if configured:
-            return str(configured).encode()
-        return self.kong.node.derive_secret(self.p.secret_purpose())
+        return self.p.session_secret(self.kong.node.derive_secret)
 
     def _secure(self) -> bool:
         return self.kong.request.get_forwarded_scheme() == "https"
@@ -816,38 +813,27 @@ class AccessFlow:
             wants_userinfo = wants_userinfo or any(self._claim([c]) is None for c in claims)
         if wants_userinfo:
             await self._load_userinfo()
-        values = {
-            "access_token": self.tokens.get("access_token"),
-            "id_token": self.tokens.get("id_token"),
-            "refresh_token": self.tokens.get("refresh_token"),
-            "introspection": self.introspection,
-            "user_info": self.userinfo or None,
-            "session_id": self.session.id if self.session else None,
-        }
-        for direction in ("upstream", "downstream"):
-            for item, value in values.items():
-                self._header(conf.get(f"{direction}_{item}_header"), value, upstream=direction == "upstream")
-            for claim, name in zip(
-                conf.get(f"{direction}_headers_claims") or [],
-                conf.get(f"{direction}_headers_names") or [],
-                strict=False,
-            ):
-                value = self._claim([claim])
-                if value is not None:
-                    text = (
-                        value
-                        if isinstance(value, str)
-                        else json.dumps(value)
-                        if isinstance(value, dict | list)
-                        else str(value)
-                    )
-                    self._header(name, text, upstream=direction == "upstream")
+        if self.p.item_headers:
+            values = {
+                "access_token": self.tokens.get("access_token"),
+                "id_token": self.tokens.get("id_token"),
+                "refresh_token": self.tokens.get("refresh_token"),
+                "introspection": self.introspection,
+                "user_info": self.userinfo or None,
+                "session_id": self.session.id if self.session else None,
+            }
+            for upstream, item, name in self.p.item_headers:
+                self._header(name, values[item], upstream=upstream)
+        for upstream, claim, name in self.p.claim_headers:
+            value = self._claim([claim])
+            if value is not None:
+                if not isinstance(value, str):
+                    value = json.dumps(value) if isinstance(value, dict | list) else str(value)
+                self._header(name, value, upstream=upstream)
         if conf["hide_credentials"] and self.bearer_source == "query":
-            upstream = self.kong.service.request
-            kept = [
-                (k, v) for k, v in parse_qsl(upstream.get_raw_query(), keep_blank_values=True) if k != "access_token"
-            ]
-            upstream.set_raw_query(urlencode(kept))
+            service_request = self.kong.service.request
+            query = parse_qsl(service_request.get_raw_query(), keep_blank_values=True)
+            service_request.set_raw_query(urlencode([(k, v) for k, v in query if k != "access_token"]))
         if conf["hide_credentials"] and self.bearer_presented:
             self.kong.service.request.clear_header("Access-Token")
             self.kong.service.request.clear_header("X-Access-Token")

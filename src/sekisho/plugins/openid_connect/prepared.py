@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -131,6 +131,11 @@ class Prepared:
     _verifier: TokenVerifier | None = None
     introspection_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
     identity_headers: frozenset[str] = frozenset()
+    # (upstream?, item, header name) for the configured `<direction>_<item>_header`s, and
+    # (upstream?, claim, header name) for `<direction>_headers_claims`/`_names`: computed once, not per request
+    item_headers: tuple[tuple[bool, str, str], ...] = ()
+    claim_headers: tuple[tuple[bool, str, str], ...] = ()
+    _secret: bytes | None = None
     _sessions: dict[bytes, SessionManager] = field(default_factory=dict)
     _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
 
@@ -158,6 +163,21 @@ class Prepared:
             clients=clients,
             session_storage=session_storage,
             identity_headers=_upstream_header_names(conf),
+            item_headers=tuple(
+                (direction == "upstream", item, str(conf[f"{direction}_{item}_header"]))
+                for direction in ("upstream", "downstream")
+                for item in _HEADER_ITEMS
+                if conf.get(f"{direction}_{item}_header")
+            ),
+            claim_headers=tuple(
+                (direction == "upstream", str(claim), str(name))
+                for direction in ("upstream", "downstream")
+                for claim, name in zip(
+                    conf.get(f"{direction}_headers_claims") or [],
+                    conf.get(f"{direction}_headers_names") or [],
+                    strict=False,
+                )
+            ),
         )
 
     # -- per-client values ------------------------------------------------------------------------------
@@ -214,6 +234,13 @@ class Prepared:
             codec = CookieCodec(secret, purpose=b"sekisho-authorization")
             self._auth_codecs[secret] = codec
         return codec
+
+    def session_secret(self, derive: Callable[[str], bytes]) -> bytes:
+        """`session_secret`, else the node's secret derived for this issuer (stable for the worker's life)."""
+        if self._secret is None:
+            configured = self.conf.get("session_secret")
+            self._secret = str(configured).encode() if configured else derive(self.secret_purpose())
+        return self._secret
 
     def secret_purpose(self) -> str:
         """Sessions of plugin instances pointing at the same issuer share a derived secret, like Kong's
