@@ -80,6 +80,8 @@ class Runtime:
         self._reload_task: asyncio.Task[None] | None = None
         self._reload_again = False
         self._worker_started = False
+        self._started_builds = 0
+        self._installed_build = 0
         self._checker = ActiveHealthChecker()
         self.snapshot: Snapshot = build_snapshot({}, self.instances, health=self.health)
 
@@ -94,8 +96,35 @@ class Runtime:
 
     def load(self, rows: Mapping[str, list[Row]], version: int = 0) -> Snapshot:
         """Build a snapshot from rows and make it current (DB-less configs, tests)."""
-        snapshot = build_snapshot(rows, self.instances, version=version, health=self.health)
-        live = {(str(u["id"]), str(t["target"])) for u in rows.get("upstreams", []) for t in rows.get("targets", [])}
+        return self._install(build_snapshot(rows, self.instances, version=version, health=self.health), rows)
+
+    async def reload(self) -> Snapshot:
+        """Rebuild from the database (`await db.all(entity)` per entity) and swap.
+
+        The build (router compilation, plugin `prepare()`, TLS contexts) runs in a worker thread so a large
+        configuration does not stall requests for its whole duration."""
+        if self.db is None:
+            return self.snapshot
+        self._started_builds += 1
+        build = self._started_builds
+        db = self.db
+        rows: dict[str, list[Row]] = {}
+        for entity in SNAPSHOT_ENTITIES:
+            if entity in db.registry:
+                rows[entity] = await db.all(entity)
+        version = await db.config_version()
+        snapshot = await asyncio.to_thread(build_snapshot, rows, self.instances, version=version, health=self.health)
+        if build < self._installed_build:
+            return self.snapshot  # a reload that started later already installed newer rows
+        self._installed_build = build
+        return self._install(snapshot, rows)
+
+    def _install(self, snapshot: Snapshot, rows: Mapping[str, list[Row]]) -> Snapshot:
+        live = set()
+        for target in rows.get("targets", []):
+            upstream = target.get("upstream")
+            if isinstance(upstream, Mapping):
+                live.add((str(upstream.get("id")), str(target.get("target"))))
         for key in [k for k in self._health if k not in live]:
             del self._health[key]
         self.snapshot = snapshot
@@ -106,18 +135,6 @@ class Runtime:
             except Exception:
                 logger.exception("snapshot listener failed")
         return snapshot
-
-    async def reload(self) -> Snapshot:
-        """Rebuild from the database (`await db.all(entity)` per entity) and swap."""
-        if self.db is None:
-            return self.snapshot
-        db = self.db
-        rows: dict[str, list[Row]] = {}
-        for entity in SNAPSHOT_ENTITIES:
-            if entity in db.registry:
-                rows[entity] = await db.all(entity)
-        version = await db.config_version()
-        return self.load(rows, version)
 
     def close(self) -> None:
         """Stop background work (active health probes, a pending reload)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -93,3 +94,20 @@ async def test_invalidate_drops_the_entitys_cache_keys(entity: str) -> None:
     runtime.invalidate(entity)
     await runtime.cache.get((entity, "k"), load)
     assert loads == 2
+
+
+async def test_concurrent_reloads_never_install_older_rows() -> None:
+    from sekisho.store.factory import open_database
+
+    plugins = PluginRegistry(())
+    registry = EntityRegistry(plugins.config_schema, plugins.entities(), plugins.scope_rules)
+    db = open_database("memory", registry=registry, node_id="n")
+    await db.connect()
+    runtime = Runtime(plugins, db=db)
+    service = await db.insert("services", {"url": "http://127.0.0.1:9"})
+    first = asyncio.ensure_future(runtime.reload())
+    await db.insert("routes", {"paths": ["/late"], "service": {"id": service["id"]}})
+    second = asyncio.ensure_future(runtime.reload())
+    await asyncio.gather(first, second)
+    assert runtime.snapshot.router.match("GET", None, "/late", {}, "http") is not None
+    await db.close()
