@@ -31,7 +31,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         metavar="SCENARIO",
-        help="run only this scenario (repeatable, or comma separated); --list shows the names",
+        help="run only these scenarios or groups such as 'sekisho' (repeatable, comma separated; see --list)",
     )
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
@@ -47,13 +47,17 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _selected(only: list[str] | None) -> list[str]:
+    """Scenario names from --only: exact names or groups (`nginx`, `apache`, `sekisho`, `sekisho-oidc`, ...)."""
     if not only:
         return list(SCENARIOS)
-    names = [name.strip() for entry in only for name in entry.split(",") if name.strip()]
-    unknown = [name for name in names if name not in SCENARIOS]
-    if unknown:
-        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
-    return [name for name in SCENARIOS if name in names]
+    wanted = [name.strip() for entry in only for name in entry.split(",") if name.strip()]
+    chosen: set[str] = set()
+    for name in wanted:
+        matches = [known for known in SCENARIOS if known == name or known.startswith(name + "-")]
+        if not matches:
+            raise SystemExit(f"unknown scenario {name!r}; known: {', '.join(SCENARIOS)}")
+        chosen.update(matches)
+    return [name for name in SCENARIOS if name in chosen]
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

@@ -10,6 +10,7 @@ from .results import Point
 __all__ = ["TARGETS", "Target", "TargetVerdict", "evaluate"]
 
 MB = 1024 * 1024
+REFERENCE = "nginx-proxy"  # latency targets also show its p99 from the same run, for scale
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,11 @@ def _verdict(target: Target, point: Point, points: Mapping[tuple[str, int], Poin
         ratio = point.requests_per_second / base.requests_per_second
         return TargetVerdict(target, ratio >= target.minimum_ratio, f"{ratio:.2f} x {target.versus}")
     if target.max_p99_us is not None:
-        return TargetVerdict(target, point.p99_us <= target.max_p99_us, f"p99 {point.p99_us / 1000:.2f} ms")
+        detail = f"p99 {point.p99_us / 1000:.2f} ms"
+        reference = points.get((REFERENCE, target.connections))
+        if reference is not None and not reference.problems:  # what the machine allows right now
+            detail += f"; {REFERENCE} {reference.p99_us / 1000:.2f} ms"
+        return TargetVerdict(target, point.p99_us <= target.max_p99_us, detail)
     if target.max_worker_rss_bytes is not None:
         if point.worker_rss_bytes is None:
             return TargetVerdict(target, None, "RSS not sampled")
