@@ -174,9 +174,15 @@ class ProxyHandle:
     def __init__(self, runtime: Runtime, server: ProxyServer | None) -> None:
         self.runtime = runtime
         self.server = server
+        # The database's configuration version read *before* the last rebuild began: a change committed while
+        # rows were being read makes the version differ again, so the next check rebuilds once more.
+        self.loaded_version = -1
 
     async def reload(self) -> None:
+        db = self.runtime.db
+        before = await db.config_version() if db is not None else 0
         await self.runtime.reload()
+        self.loaded_version = before
 
     def invalidate(self, entity: str) -> None:
         """Drop `kong.cache` entries of `entity`; a whole new declarative configuration drops them all."""
@@ -200,11 +206,12 @@ async def start_proxy(
     """Build the runtime over `parts.db`, load the first snapshot, and serve `listeners`."""
     settings = proxy_settings(parts.config, parts.prepared)
     runtime = Runtime(parts.plugins, db=parts.db)
+    handle = ProxyHandle(runtime, None)
     if reload_first:
-        await runtime.reload()
+        await handle.reload()
     await runtime.init_worker(WorkerNode(parts.node_id, socket.gethostname(), parts.prepared.cluster_secret))
     if not listeners:
-        return ProxyHandle(runtime, None)
+        return handle
     log_hook = access_log.write if access_log is not None else None
     server = ProxyServer(
         runtime,
@@ -213,7 +220,8 @@ async def start_proxy(
         access_log=log_hook,
     )
     await server.start()
-    return ProxyHandle(runtime, server)
+    handle.server = server
+    return handle
 
 
 # -- Admin API ------------------------------------------------------------------------------------------

@@ -94,4 +94,4 @@ async def watch_shared_database(db: Database, interval: float, proxy: ProxyHandl
         proxy.invalidate("declarative")  # which entities changed is unknown here: drop the whole cache
         reloader.request()
 
-    await poll_config_version(db, interval, lambda: int(proxy.runtime.snapshot.version), changed)
+    await poll_config_version(db, interval, lambda: proxy.loaded_version, changed)
