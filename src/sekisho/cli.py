@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
         cmd = sub.add_parser(name, help=help_text)
         cmd.add_argument("-p", "--prefix", help="prefix of the running node")
         cmd.add_argument("-c", "--conf", help="configuration file (to find the prefix)")
-        cmd.add_argument("-t", "--timeout", type=float, default=30.0, help="seconds to wait before SIGKILL (default 30)")
+        cmd.add_argument("-t", "--timeout", type=float, default=30.0, help="seconds before SIGKILL (default 30)")
         cmd.add_argument("--vv", action="store_true", help=argparse.SUPPRESS)
 
     health = sub.add_parser("health", help="is the node in this prefix running?")
