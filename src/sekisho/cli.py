@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
         cmd.add_argument("-t", "--timeout", type=float, default=30.0, help="seconds before SIGKILL (default 30)")
         cmd.add_argument("--vv", action="store_true", help=argparse.SUPPRESS)
 
+    reload = sub.add_parser("reload", help="re-read the configuration and replace the workers (SIGHUP)")
+    reload.add_argument("-p", "--prefix", help="prefix of the running node")
+    reload.add_argument("-c", "--conf", help="configuration file (to find the prefix)")
+
     health = sub.add_parser("health", help="is the node in this prefix running?")
     health.add_argument("-p", "--prefix", help="prefix of the node")
     health.add_argument("-c", "--conf", help=argparse.SUPPRESS)
@@ -97,6 +101,7 @@ def _command(args: argparse.Namespace) -> Callable[[argparse.Namespace], int] | 
         "stop": commands.stop,
         "quit": commands.quit_,
         "health": commands.health,
+        "reload": commands.reload,
         "check": commands.check,
         "prepare": commands.prepare,
         "config": commands.config,

@@ -25,7 +25,7 @@ from sekisho.node.prefix import (
     process_alive,
 )
 
-__all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "start", "stop"]
+__all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "reload", "start", "stop"]
 
 T = TypeVar("T")
 
@@ -83,6 +83,18 @@ def stop(args: argparse.Namespace) -> int:
 
 def quit_(args: argparse.Namespace) -> int:
     return _signal_and_wait(args, signal.SIGQUIT, "sekisho stopped (gracefully)")
+
+
+def reload(args: argparse.Namespace) -> int:
+    """SIGHUP: the supervisor re-reads the configuration and replaces its workers one by one."""
+    config = _load(args)
+    pid = node_running(config.pid_file)
+    if pid is None:
+        print(f"Error: sekisho is not running in {config.prefix}", file=sys.stderr)
+        return 1
+    os.kill(pid, signal.SIGHUP)
+    print(f"sekisho reloading (pid {pid}); the error log says when it is complete")
+    return 0
 
 
 def health(args: argparse.Namespace) -> int:

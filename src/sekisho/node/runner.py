@@ -38,9 +38,9 @@ from sekisho.app import (
     start_proxy,
     stop_admin,
 )
-from sekisho.config import ListenSpec, NodeConfig
-from sekisho.errors import ConfigError, StoreError
-from sekisho.logs import AccessLog, reopen_error_log
+from sekisho.config import ListenSpec, NodeConfig, load_config, write_env_file
+from sekisho.errors import ConfigError, SekishoError, StoreError
+from sekisho.logs import AccessLog, configure_error_log, reopen_error_log
 from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, prepare_prefix, remove_pid, write_pid
 from sekisho.node.reload import Reloader, watch_shared_database
@@ -57,6 +57,27 @@ QUIT_TIMEOUT: Final = 10.0
 PROPAGATION_WAIT: Final = 3.0
 WORKER_READY_TIMEOUT: Final = 60.0
 STATS_INTERVAL: Final = 1.0
+# What the running supervisor itself was built from: a reload cannot change these (restart the node).
+RESTART_ONLY_KEYS: Final = (
+    "prefix",
+    "proxy_listen",
+    "admin_listen",
+    "status_listen",
+    "database",
+    "sqlite_path",
+    "pg_host",
+    "pg_port",
+    "pg_user",
+    "pg_password",
+    "pg_database",
+    "plugins",
+    "portal",
+    "portal_gui_listen",
+    "portal_api_listen",
+    "nginx_worker_processes",
+    "cluster_secret",
+    "node_id",
+)
 
 
 async def open_database(parts: NodeParts, wait_seconds: float = 0.0) -> None:
@@ -186,6 +207,10 @@ async def _run_single(config: NodeConfig, db_timeout: float) -> int:
     common = await _prepare(config, db_timeout=db_timeout)
     parts = common.parts
     asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, common.reopen_logs)
+    asyncio.get_running_loop().add_signal_handler(
+        signal.SIGHUP,
+        lambda: log.warning("reload needs nginx_worker_processes > 1; restart this node to apply changes"),
+    )
     proxy: ProxyHandle | None = None
     admin_servers: list[Any] = []
     reloader: Reloader | None = None
@@ -263,6 +288,7 @@ class _Worker:
     ready: asyncio.Event = field(default_factory=asyncio.Event)
     started_at: float = 0.0
     restarts: int = 0
+    retired: bool = False  # replaced by a reload: its exit is expected, it is not restarted
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -275,12 +301,14 @@ class _Supervisor:
         self.acked = asyncio.Condition()
         self.common: _Common | None = None
         self.tasks: list[asyncio.Task[Any]] = []
+        self.reloading: asyncio.Task[None] | None = None
 
     async def run(self, db_timeout: float = 0.0) -> int:
         stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         _install_stop_signals(stop)
         self.common = common = await _prepare(self.config, workers=True, db_timeout=db_timeout)
         asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, self._reopen_logs)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._request_reload)
         admin_servers: list[Any] = []
         try:
             for worker in self.workers:
@@ -345,6 +373,48 @@ class _Supervisor:
         while not self.stopping:
             await self._broadcast({"op": "stats"})
             await asyncio.sleep(STATS_INTERVAL)
+
+    def _request_reload(self) -> None:
+        """SIGHUP (`sekisho reload`): re-read the configuration and replace the workers one by one."""
+        if self.reloading is None or self.reloading.done():
+            self.reloading = asyncio.get_running_loop().create_task(self._rolling_reload())
+            self.tasks.append(self.reloading)
+
+    async def _rolling_reload(self) -> None:
+        try:
+            fresh = load_config(self.config.conf_file, overrides={"prefix": str(self.config.prefix)})
+        except SekishoError as exc:
+            log.error("reload refused, the running configuration stays: %s", exc)
+            return
+        fixed = [key for key in RESTART_ONLY_KEYS if getattr(fresh, key) != getattr(self.config, key)]
+        if fixed:
+            log.error("reload refused: changing %s needs a restart", ", ".join(fixed))
+            return
+        write_env_file(fresh)
+        configure_error_log(fresh)
+        self.config = fresh
+        log.log(25, "reloading: replacing %d workers one by one", len(self.workers))
+        for index, old in enumerate(list(self.workers)):
+            if self.stopping:
+                return
+            new = _Worker(index)
+            self.workers[index] = new
+            await self._spawn(new)
+            try:
+                async with asyncio.timeout(WORKER_READY_TIMEOUT):
+                    await new.ready.wait()
+            except TimeoutError:
+                log.error("reload: the new worker #%d did not become ready; keeping the old one", index)
+                new.retired = True
+                if new.process is not None and new.process.returncode is None:
+                    new.process.kill()
+                self.workers[index] = old
+                return
+            old.retired = True
+            if old.channel is not None:
+                with contextlib.suppress(ConnectionError, OSError):
+                    await old.channel.send({"op": "stop", "timeout": QUIT_TIMEOUT})
+        log.log(25, "reload complete")
 
     def _reopen_logs(self) -> None:
         assert self.common is not None
@@ -414,7 +484,7 @@ class _Supervisor:
         code = await process.wait()
         if worker.channel is not None:
             worker.channel.close()
-        if self.stopping:
+        if self.stopping or worker.retired:
             return
         log.error("worker #%d (pid %d) exited with status %s; restarting it", worker.index, process.pid, code)
         worker.restarts += 1

@@ -67,6 +67,7 @@ async def _serve(args: argparse.Namespace) -> int:
     # The supervisor decides when to stop; a terminal's Ctrl-C reaches the whole process group.
     loop.add_signal_handler(signal.SIGINT, lambda: None)
     loop.add_signal_handler(signal.SIGQUIT, lambda: None)
+    loop.add_signal_handler(signal.SIGHUP, lambda: None)  # reloads are the supervisor's business
     loop.add_signal_handler(signal.SIGTERM, _finish, stop, 5.0)
 
     first_seq = 0

@@ -298,3 +298,44 @@ async def test_status_counts_connections_across_workers(tmp_path: Path, nodes: l
     finally:
         for _, writer in held:
             writer.close()
+
+
+async def test_reload_replaces_workers_with_the_new_configuration(
+    tmp_path: Path, nodes: list[Node], echo_url: str
+) -> None:
+    import asyncio
+
+    from tests.integration.node.node_process import node_env, sekisho
+
+    conf = tmp_path / "sekisho.conf"
+    conf.write_text("headers = server_tokens, latency_tokens\n")
+    node = await start_node(tmp_path, workers=2, cli_args=("-c", str(conf)))
+    nodes.append(node)
+    await _create_quickstart(node.admin, echo_url)
+    async with httpx.AsyncClient() as client:
+        assert "via" in (await client.get(node.proxy + "/mock")).headers
+
+    async def reload_and_wait_for(text: str, count: int) -> None:
+        result = sekisho("reload", "-p", str(node.prefix), env=node_env(node.prefix))
+        assert result.returncode == 0, result.stderr
+        for _ in range(600):
+            if node.output().count(text) >= count:
+                return
+            await asyncio.sleep(0.05)
+        raise AssertionError(node.output())
+
+    conf.write_text("headers = off\n")
+    await reload_and_wait_for("reload complete", 1)
+    for _ in range(10):
+        async with httpx.AsyncClient() as client:
+            response = await client.get(node.proxy + "/mock")
+        assert response.status_code == 200
+        assert "via" not in response.headers
+
+    conf.write_text("client_max_body_size = lots\n")
+    await reload_and_wait_for("reload refused", 1)
+    conf.write_text("headers = off\nplugins = key-auth\n")
+    await reload_and_wait_for("reload refused", 2)
+    assert "changing plugins needs a restart" in node.output()
+    assert await _all_fresh_connections_answer(node.proxy, "/mock", 10) == [200] * 10
+    assert node.stop() == 0
