@@ -159,6 +159,7 @@ class Exchange:
         self.conn = conn
         self.start = conn.loop.time()
         self.start_time = conn.server.wall_offset + self.start
+        self.bytes_base = conn.bytes_written
         self.headers: list[tuple[bytes, bytes]] = []
         self.peer = conn.peer_ip
         self.real_ip = conn.peer_ip

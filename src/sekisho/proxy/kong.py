@@ -592,32 +592,30 @@ def _redact(headers: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
 def serialize(ex: Exchange, pipeline: Pipeline) -> dict[str, Any]:
     """Kong's basic log serializer (kong/pdk/log.lua `serialize`), with credentials-bearing headers redacted."""
     conn = ex.conn
-    scheme = conn.scheme
-    host = ex.host.decode("latin-1") or conn.local_ip
+    start = ex.start
     end = ex.end or conn.loop.time()
-    upstream_ms = int((ex.upstream_first_byte - ex.upstream_start) * 1000) if ex.upstream_first_byte else None
-    kong_ms = int((ex.upstream_start - ex.start) * 1000) if ex.upstream_start else int((end - ex.start) * 1000)
-    upstream_uri = ex.upstream_path + ("?" + ex.query.decode("latin-1") if ex.query else "")
+    upstream_ms = int((ex.upstream_first_byte - ex.upstream_start) * 1000) if ex.upstream_first_byte else -1
+    kong_ms = int(((ex.upstream_start or end) - start) * 1000)
+    uri = ex.url.decode("latin-1")
+    query = ex.query.decode("latin-1") if ex.query else ""
+    edits = ex.resp_edits
+    response_headers = list(edits.apply(ex.resp_headers)) if edits else ex.resp_headers
     record: dict[str, Any] = {
         "request": {
-            "uri": ex.url.decode("latin-1"),
-            "url": f"{scheme}://{host}{ex.url.decode('latin-1')}",
-            "querystring": _query_dict(ex.query.decode("latin-1"), 100),
+            "uri": uri,
+            "url": f"{conn.scheme}://{ex.host.decode('latin-1') or conn.local_ip}{uri}",
+            "querystring": _query_dict(query, 100) if query else {},
             "method": ex.method.decode("latin-1"),
             "headers": _redact(header_map(ex.headers, 100)),
             "size": ex.body_received,
         },
-        "upstream_uri": upstream_uri if ex.route is not None else "",
+        "upstream_uri": (ex.upstream_path + ("?" + query if query else "")) if ex.route is not None else "",
         "response": {
             "status": ex.status,
-            "headers": _redact(header_map(ex.response_headers(), 100)),
+            "headers": _redact(header_map(response_headers, 100)),
             "size": conn.bytes_sent_for(ex),
         },
-        "latencies": {
-            "kong": kong_ms,
-            "proxy": upstream_ms if upstream_ms is not None else -1,
-            "request": int((end - ex.start) * 1000),
-        },
+        "latencies": {"kong": kong_ms, "proxy": upstream_ms, "request": int((end - start) * 1000)},
         "tries": [],
         "client_ip": ex.real_ip,
         "started_at": int(ex.start_time * 1000),
