@@ -42,7 +42,7 @@ class ProxySettings:
     max_request_line_size: int = 8192  # nginx large_client_header_buffers: 4 8k
     max_header_line_size: int = 8192
     max_headers_size: int = 32768
-    max_header_count: int = 100
+    max_header_count: int = 200  # nginx has no count limit, only sizes; this bounds per-request work
     header_read_timeout: float = 60.0  # nginx client_header_timeout
     body_read_timeout: float = 60.0  # nginx client_body_timeout (between two reads)
     keepalive_timeout: float = 75.0
