@@ -106,13 +106,13 @@ class Pipeline:
                 header = ex.header(self.settings.real_ip_header.lower())
                 ex.real_ip = real_client_ip(ex.peer, header, self.trusted, self.settings.real_ip_recursive)
             if snapshot.plugins.rewrite:
-                self.spawn(self._rewrite_then_access(ex))
+                self.spawn(self._rewrite_then_access(ex), ex)
                 return
             plan = self._route(ex)
             if plan is None:
                 return
             if plan.needs_access:
-                self.spawn(self._access_then_upstream(ex))
+                self.spawn(self._access_then_upstream(ex), ex)
                 return
             if plan.entries:
                 ex.collected = plan.base_collected
@@ -138,10 +138,19 @@ class Pipeline:
                 self._watched.discard(ex)
         self._watch_timer = self.loop.call_later(_WATCH_INTERVAL, self._sweep_watched) if self._watched else None
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = self.loop.create_task(coro)
+    def spawn(self, coro: Coroutine[Any, Any, None], ex: Exchange | None = None) -> None:
+        """Run `coro` in the background; if it fails unexpectedly, `ex` still gets its 500."""
+        task = self.loop.create_task(self._guarded(coro, ex))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _guarded(self, coro: Coroutine[Any, Any, None], ex: Exchange | None) -> None:
+        try:
+            await coro
+        except Exception:
+            logger.exception("unexpected error while handling a request")
+            if ex is not None:
+                self.respond_error(ex, 500, None)
 
     # -- routing --------------------------------------------------------------------------------------------
     def _route(self, ex: Exchange) -> PluginPlan | None:
@@ -436,7 +445,7 @@ class Pipeline:
             key = (ex.upstream_host, ex.upstream_port, self._tls(ex), None)
         conn = self.pool.take(key)
         if conn is None:
-            self.spawn(self._connect(ex, key))
+            self.spawn(self._connect(ex, key), ex)
             return
         self._send(ex, conn)
 
