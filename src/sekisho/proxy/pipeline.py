@@ -149,8 +149,12 @@ class Pipeline:
             await coro
         except Exception:
             logger.exception("unexpected error while handling a request")
-            if ex is not None:
-                self.respond_error(ex, 500, None)
+            if ex is not None and not ex.finished:
+                if ex.head_sent:  # too late for a 500: cut the response short
+                    ex.conn.abort()
+                    ex.finish()
+                else:
+                    self.respond_error(ex, 500, None)
 
     # -- routing --------------------------------------------------------------------------------------------
     def _route(self, ex: Exchange) -> PluginPlan | None:
