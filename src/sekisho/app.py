@@ -69,15 +69,15 @@ class NodeParts:
         return {name: await self.db.all(name) for name in self.registry.names()}
 
 
-def build_parts(config: NodeConfig, prepared: PreparedPrefix, *, worker: bool = False) -> NodeParts:
+def build_parts(config: NodeConfig, prepared: PreparedPrefix) -> NodeParts:
+    """Plugins, entity schemas and a (not yet connected) Database. DB-less worker processes get an empty
+    read-only memory Database that the supervisor fills over the control channel."""
     plugins = plugin_registry.PluginRegistry.load(config.plugins)
     # The portal's entities (developers, files, workspaces, ...) are always known, like Kong Enterprise's.
     registry = EntityRegistry(plugins.config_schema, [*plugins.entities(), *PORTAL_ENTITIES], plugins.scope_rules)
     from sekisho.store.factory import open_database
 
     strategy = config.database
-    if worker and strategy == "off":
-        strategy = "off"  # workers get the whole configuration from the supervisor
     db = open_database(
         strategy,
         registry=registry,

@@ -59,7 +59,7 @@ async def _serve(args: argparse.Namespace) -> int:
     prepared = PreparedPrefix(
         node_id=node_id_for(config), default_cert=cert, default_key=key, cluster_secret=cluster_secret_for(config)
     )
-    parts = build_parts(config, prepared, worker=True)
+    parts = build_parts(config, prepared)
     await parts.db.connect()
     channel = await ControlChannel.open(socket.socket(fileno=args.control_fd))
     stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
