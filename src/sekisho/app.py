@@ -12,7 +12,7 @@ import asyncio
 import logging
 import socket
 import ssl
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -228,10 +228,11 @@ async def start_proxy(
 def build_admin_app(
     parts: NodeParts,
     *,
-    on_declarative_load: Callable[[], Awaitable[None]] | None = None,
     server_counters: Callable[[], Mapping[str, int]] | None = None,
     health: Any = None,
 ) -> Any:
+    """The Admin API (with the portal's Admin routes) over this node's Database. Change propagation to the
+    proxy happens through the Database's change events, not here."""
     from sekisho.admin import build_admin_app as build
     from sekisho.admin.context import AdminContext
 
