@@ -87,6 +87,7 @@ class Session:
     last_seen: float
     fresh: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    changed: bool = False  # data changed since it was opened (e.g. tokens refreshed): must be saved
 
 
 class SessionStorage(Protocol):
@@ -230,6 +231,17 @@ class SessionManager:
             if not isinstance(data, dict):
                 return None
         return Session(session_id, data, created_at, rolling_expires, last_seen)
+
+    def needs_save(self, session: Session) -> bool:
+        """Whether a request must write the session back: new or changed, or its rolling/idle clock has run for
+        a quarter of its span (at most a minute) — not on every request, which would re-encrypt and re-send the
+        cookie each time."""
+        if session.fresh or session.changed:
+            return True
+        spans = [self.options.rolling_timeout]
+        if self.options.idling_timeout is not None:
+            spans.append(self.options.idling_timeout)
+        return self._clock() - session.last_seen >= min(60.0, *(span / 4 for span in spans))
 
     def _ttl(self, session: Session, now: float) -> float:
         limit = session.rolling_expires

@@ -266,11 +266,11 @@ class TestAuthorizationCodeFlow:
 
     async def test_expired_session_tokens_are_refreshed_keeping_the_refresh_token(self, rig: Rig) -> None:
         await rig.protect(client_auth=["none"], leeway=0)
-        rig.op.token_lifetime = 1
+        rig.op.token_lifetime = 2
         client = rig.gw.client
         await login(rig, client)
         rig.op.token_lifetime = 300
-        await asyncio.sleep(1.2)
+        await asyncio.sleep(2.2)
         echoed = rig.gw.echoed(await client.get("/api/data", headers={"Accept": "application/json"}))
         assert echoed.header("authorization") is not None
         assert rig.op.token_requests[-1]["grant_type"] == "refresh_token"
@@ -282,7 +282,8 @@ class TestAuthorizationCodeFlow:
         client = rig.gw.client
         await login(rig, client)
         value = client.cookies["session"]
-        client.cookies.set("session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
+        tampered = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
+        client.cookies.set("session", tampered, domain="127.0.0.1", path="/")
         assert (await client.get("/api/data", headers={"Accept": "application/json"})).status_code == 401
 
     async def test_login_action_redirect_with_query_tokens(self, rig: Rig) -> None:

@@ -205,7 +205,7 @@ async def test_no_secret_reaches_the_logs(rig: Rig, caplog: pytest.LogCaptureFix
     await rig.protect(
         client_auth=["none"], logout_query_arg="logout", logout_methods=["POST"], logout_revoke=True, leeway=0
     )
-    rig.op.token_lifetime = 1
+    rig.op.token_lifetime = 2
     callback = await login(rig, rig.gw.client)
     assert callback.status_code == 302
     secrets = [*rig.op.refresh_tokens, *rig.op.issued_access_tokens, rig.gw.client.cookies["session"]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import time
-from http.cookies import CookieError, SimpleCookie
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlencode
 
@@ -40,19 +39,20 @@ class _Deny(Exception):
 
 
 def parse_cookies(header: str | None) -> dict[str, str]:
+    """`name=value; ...` (RFC 6265 §4.2.1); the first of a repeated name wins; quotes around a value dropped.
+    Never raises: a malformed header just yields fewer cookies."""
     if not header or len(header) > 64 * 1024:
         return {}
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except CookieError:
-        out: dict[str, str] = {}
-        for part in header.split(";"):
-            name, sep, value = part.strip().partition("=")
-            if sep and name:
-                out.setdefault(name, value)
-        return out
-    return {name: morsel.value for name, morsel in jar.items()}
+    out: dict[str, str] = {}
+    for part in header.split(";"):
+        name, sep, value = part.partition("=")
+        name = name.strip()
+        if sep and name:
+            value = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            out.setdefault(name, value)
+    return out
 
 
 def _is_jwt(token: str) -> bool:
@@ -517,6 +517,7 @@ class AccessFlow:
         if self.session is not None:
             self.session.data["tokens"] = self.tokens
             self.session.data["id_claims"] = self.id_claims
+            self.session.changed = True
 
     # -- authorization code flow -------------------------------------------------------------------------------
     async def _callback_params(self) -> dict[str, list[str]]:
@@ -849,10 +850,13 @@ class AccessFlow:
         session = self.session
         if session is None:
             session = self.session_manager.new()  # a fresh id at every login defeats session fixation
-        session.data["tokens"] = self.tokens
-        session.data["id_claims"] = self.id_claims
-        session.data["client"] = self.client.index if self.client else 0
-        self.set_cookies.extend(await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies))
+            session.data["tokens"] = self.tokens
+            session.data["id_claims"] = self.id_claims
+            session.data["client"] = self.client.index if self.client else 0
+        if self.session_manager.needs_save(session):
+            self.set_cookies.extend(
+                await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies)
+            )
         self.session = session
         # The upstream never sees our session cookie.
         cookie_header = self.kong.request.get_header("cookie")
