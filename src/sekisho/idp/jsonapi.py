@@ -78,4 +78,9 @@ async def handle_json_api(svc: Services, request: Request) -> Response:
     except CognitoError as exc:
         log.info("%s -> %s", action, exc.type_name)
         return _error(exc, request_id)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        # A member of an unexpected JSON type that no check caught: the request is refused as AWS's edge does,
+        # and the traceback is logged because it points at a missing check.
+        log.warning("%s: request with unexpected member types", action, exc_info=True)
+        return _error(CognitoError("SerializationException", "Unexpected type in the request"), request_id)
     return _reply(200, result, request_id)

@@ -9,7 +9,7 @@ from sekisho.idp.errors import CognitoError
 from sekisho.idp.lifetimes import UNIT_SECONDS
 from sekisho.idp.models import Pool
 from sekisho.idp.services import Services
-from sekisho.idp.targets._common import Request, optional_list, require_str
+from sekisho.idp.targets._common import Request, optional_list, optional_map, require_str
 
 __all__ = ["RESERVED_SCOPES", "client_settings", "is_allowed_redirect"]
 
@@ -66,13 +66,13 @@ async def _scopes(svc: Services, pool: Pool, req: Request) -> list[str]:
         for s in rs.get("Scopes", [])
     }
     for scope in scopes:
-        if scope not in RESERVED_SCOPES and scope not in custom:
+        if not isinstance(scope, str) or (scope not in RESERVED_SCOPES and scope not in custom):
             raise CognitoError("ScopeDoesNotExistException", f"Invalid scope requested: {scope}")
     return scopes
 
 
 def _validity(req: Request, settings: dict[str, Any]) -> None:
-    units = req.get("TokenValidityUnits") or {}
+    units = optional_map(req, "TokenValidityUnits") or {}
     for which, field in (
         ("AccessToken", "AccessTokenValidity"),
         ("IdToken", "IdTokenValidity"),

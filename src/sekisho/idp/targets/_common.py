@@ -22,6 +22,7 @@ __all__ = [
     "issue_code",
     "mask_email",
     "optional_list",
+    "optional_map",
     "optional_str",
     "require_str",
     "timestamp",
@@ -72,6 +73,15 @@ def _check_str(name: str, value: str, max_length: int, pattern: str | None) -> N
         )
 
 
+def optional_map(req: Request, name: str) -> dict[str, Any] | None:
+    value = req.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise CognitoError("SerializationException", f"Expected a structure for {name}")
+    return value
+
+
 def optional_list(req: Request, name: str, *, max_items: int = 100) -> list[Any] | None:
     value = req.get(name)
     if value is None:
@@ -117,7 +127,7 @@ def check_secret_hash(client: Client, username: str, provided: str | None, *user
     secret = client.get("ClientSecret")
     if not secret:
         return
-    if not provided:
+    if not isinstance(provided, str) or not provided:
         raise CognitoError.not_authorized(
             f"Client {client['ClientId']} is configured for secret but secret was not received"
         )

@@ -8,7 +8,7 @@ from typing import Any
 from sekisho.idp.errors import CognitoError
 from sekisho.idp.models import STANDARD_ATTRIBUTES
 from sekisho.idp.passwords import DEFAULT_PASSWORD_POLICY
-from sekisho.idp.targets._common import Request
+from sekisho.idp.targets._common import Request, optional_list, optional_map
 
 __all__ = ["build_schema", "updatable_settings"]
 
@@ -87,7 +87,9 @@ def build_schema(requested: list[Any] | None) -> list[dict[str, Any]]:
 
 def _password_policy(req: Request) -> dict[str, Any]:
     policy = copy.deepcopy(DEFAULT_PASSWORD_POLICY)
-    requested = (req.get("Policies") or {}).get("PasswordPolicy") or {}
+    requested = (optional_map(req, "Policies") or {}).get("PasswordPolicy") or {}
+    if not isinstance(requested, dict):
+        raise CognitoError("SerializationException", "Expected a structure for PasswordPolicy")
     policy.update(requested)
     length = policy.get("MinimumLength")
     if not isinstance(length, int) or not 6 <= length <= 99:
@@ -100,14 +102,14 @@ def _password_policy(req: Request) -> dict[str, Any]:
 
 def updatable_settings(req: Request) -> dict[str, Any]:
     """Settings UpdateUserPool may change. Like Cognito, an omitted setting goes back to its default."""
-    auto_verified = req.get("AutoVerifiedAttributes") or []
+    auto_verified = optional_list(req, "AutoVerifiedAttributes", max_items=2) or []
     for name in auto_verified:
         if name not in ("email", "phone_number"):
             raise CognitoError.invalid_parameter(f"Invalid AutoVerifiedAttributes value {name}")
     admin_config = {"AllowAdminCreateUserOnly": False, "UnusedAccountValidityDays": 7}
-    admin_config.update(req.get("AdminCreateUserConfig") or {})
+    admin_config.update(optional_map(req, "AdminCreateUserConfig") or {})
     template = {"DefaultEmailOption": "CONFIRM_WITH_CODE"}
-    template.update(req.get("VerificationMessageTemplate") or {})
+    template.update(optional_map(req, "VerificationMessageTemplate") or {})
     if req.get("EmailVerificationMessage"):
         template["EmailMessage"] = req["EmailVerificationMessage"]
     if req.get("EmailVerificationSubject"):
@@ -118,13 +120,13 @@ def updatable_settings(req: Request) -> dict[str, Any]:
     return {
         "Policies": {"PasswordPolicy": _password_policy(req)},
         "DeletionProtection": req.get("DeletionProtection") or "INACTIVE",
-        "LambdaConfig": req.get("LambdaConfig") or {},
+        "LambdaConfig": optional_map(req, "LambdaConfig") or {},
         "AutoVerifiedAttributes": auto_verified,
         "VerificationMessageTemplate": template,
         "MfaConfiguration": mfa,
-        "UserPoolTags": req.get("UserPoolTags") or {},
+        "UserPoolTags": optional_map(req, "UserPoolTags") or {},
         "AdminCreateUserConfig": admin_config,
-        "AccountRecoverySetting": req.get("AccountRecoverySetting")
+        "AccountRecoverySetting": optional_map(req, "AccountRecoverySetting")
         or {"RecoveryMechanisms": [{"Priority": 1, "Name": "verified_email"}]},
-        "EmailConfiguration": req.get("EmailConfiguration") or {"EmailSendingAccount": "COGNITO_DEFAULT"},
+        "EmailConfiguration": optional_map(req, "EmailConfiguration") or {"EmailSendingAccount": "COGNITO_DEFAULT"},
     }

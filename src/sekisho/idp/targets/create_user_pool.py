@@ -9,7 +9,7 @@ from sekisho.idp.errors import CognitoError
 from sekisho.idp.ids import new_pool_id
 from sekisho.idp.services import Services
 from sekisho.idp.store import Conflict, Insert
-from sekisho.idp.targets._common import Request, optional_list, require_str, timestamp
+from sekisho.idp.targets._common import Request, optional_list, optional_map, require_str, timestamp
 from sekisho.idp.targets._pool_settings import build_schema, updatable_settings
 
 _NAME_PATTERN = r"[\w\s+=,.@-]+"
@@ -53,8 +53,9 @@ async def create_pool(svc: Services, req: Request, pool_id: str | None = None) -
         pool["AliasAttributes"] = aliases
     if username_attributes:
         pool["UsernameAttributes"] = username_attributes
-    if req.get("UsernameConfiguration"):
-        pool["UsernameConfiguration"] = {"CaseSensitive": bool(req["UsernameConfiguration"].get("CaseSensitive"))}
+    username_configuration = optional_map(req, "UsernameConfiguration")
+    if username_configuration:
+        pool["UsernameConfiguration"] = {"CaseSensitive": bool(username_configuration.get("CaseSensitive"))}
     if req.get("UserPoolTier"):
         pool["UserPoolTier"] = req["UserPoolTier"]
     try:

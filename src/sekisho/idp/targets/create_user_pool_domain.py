@@ -8,7 +8,7 @@ from typing import Any
 from sekisho.idp.errors import CognitoError
 from sekisho.idp.services import Services
 from sekisho.idp.store import Conflict, Insert, Put
-from sekisho.idp.targets._common import Request, require_str
+from sekisho.idp.targets._common import Request, optional_map, require_str
 
 _PREFIX = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
 _FQDN = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
@@ -17,7 +17,7 @@ _FQDN = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}"
 async def create_user_pool_domain(svc: Services, req: Request) -> dict[str, Any]:
     domain = require_str(req, "Domain", max_length=253)
     pool = await svc.repo.pool(require_str(req, "UserPoolId", max_length=55))
-    custom = req.get("CustomDomainConfig")
+    custom = optional_map(req, "CustomDomainConfig")
     if custom:
         if not re.fullmatch(_FQDN, domain) or not custom.get("CertificateArn"):
             raise CognitoError.invalid_parameter("Domain must be a fully qualified name with a certificate ARN.")

@@ -8,7 +8,7 @@ from typing import Any
 from sekisho.idp.errors import CognitoError
 from sekisho.idp.models import User, attribute_map
 from sekisho.idp.services import Services
-from sekisho.idp.targets._common import Request, page, require_str
+from sekisho.idp.targets._common import Request, optional_list, optional_str, page, require_str
 from sekisho.idp.targets._users import user_view
 
 _FILTER = re.compile(r'^\s*([\w:]+)\s*(\^?=)\s*"((?:[^"\\]|\\.)*)"\s*$')
@@ -39,7 +39,7 @@ def _value(user: User, attribute: str) -> str | None:
 async def list_users(svc: Services, req: Request) -> dict[str, Any]:
     pool = await svc.repo.pool(require_str(req, "UserPoolId", max_length=55))
     users = await svc.repo.users(pool["Id"])
-    raw_filter = req.get("Filter")
+    raw_filter = optional_str(req, "Filter", max_length=256) if req.get("Filter") != "" else None
     if raw_filter:
         match = _FILTER.match(str(raw_filter))
         if match is None or match.group(1) not in _FILTERABLE:
@@ -49,7 +49,7 @@ async def list_users(svc: Services, req: Request) -> dict[str, Any]:
             users = [u for u in users if _value(u, attribute) == expected]
         else:
             users = [u for u in users if (_value(u, attribute) or "").startswith(expected)]
-    wanted = req.get("AttributesToGet")
+    wanted = optional_list(req, "AttributesToGet", max_items=100)
     views = []
     for user in users:
         view = user_view(user)

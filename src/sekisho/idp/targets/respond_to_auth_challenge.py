@@ -9,7 +9,14 @@ from sekisho.idp.models import Client, Pool, set_attributes
 from sekisho.idp.passwords import check_policy, hash_password
 from sekisho.idp.services import Services
 from sekisho.idp.targets._auth import api_tokens
-from sekisho.idp.targets._common import Request, attribute_list, check_secret_hash, client_for, require_str
+from sekisho.idp.targets._common import (
+    Request,
+    attribute_list,
+    check_secret_hash,
+    client_for,
+    optional_map,
+    require_str,
+)
 from sekisho.idp.targets._users import check_attributes
 
 
@@ -29,7 +36,7 @@ async def _respond(svc: Services, pool: Pool, client: Client, req: Request) -> d
     if challenge != "NEW_PASSWORD_REQUIRED":
         raise CognitoError.invalid_parameter(f"{challenge} is not supported by sekisho idp")
     session_id = require_str(req, "Session", max_length=2048)
-    responses = req.get("ChallengeResponses") or {}
+    responses = optional_map(req, "ChallengeResponses") or {}
     expired = CognitoError.not_authorized("Invalid session for the user, session is expired.")
     session = await svc.store.get("auth_session", pool["Id"], session_id)
     if session is None or session["expires_at"] <= svc.clock.now() or session["client_id"] != client["ClientId"]:
