@@ -282,7 +282,9 @@ class Exchange:
     # -- upstream events (called by UpstreamConnection) ---------------------------------------------------
     def upstream_head(self, status: int, headers: list[tuple[bytes, bytes]], conn: UpstreamConnection) -> None:
         self.upstream_first_byte = self.conn.loop.time()
-        self._cancel_read_timer()
+        if self.watched:
+            self.watched = False
+            self.conn.pipeline.unwatch(self)
         self.resp_status = status
         self.status = status
         self.resp_headers = headers
@@ -361,11 +363,6 @@ class Exchange:
         self.write_paused_at = 0.0
         self.sent_at = self.conn.loop.time()
         self.conn.resume_reading(self.conn.PAUSE_UPSTREAM)
-
-    def start_read_timer(self, timeout: float) -> None:
-        self.read_timeout = timeout
-        self.watched = True
-        self.conn.pipeline.watch(self)
 
     def check_read_timeout(self, now: float) -> bool:
         """Called by the pipeline's sweeper; True once the exchange stops being watched."""

@@ -102,7 +102,7 @@ class Pipeline:
             if ex.preset_error:
                 self.respond_error(ex, ex.preset_error, None)
                 return
-            if self.trusted:
+            if self.has_trusted:
                 header = ex.header(self.settings.real_ip_header.lower())
                 ex.real_ip = real_client_ip(ex.peer, header, self.trusted, self.settings.real_ip_recursive)
             if snapshot.plugins.rewrite:
@@ -492,7 +492,11 @@ class Pipeline:
         info = ex.target_info
         if info is not None:
             ex.write_timeout = info.write_timeout
-        ex.start_read_timer(info.read_timeout if info is not None else 60.0)
+            ex.read_timeout = info.read_timeout
+        ex.watched = True
+        self._watched.add(ex)  # the sweeper enforces read/write timeouts
+        if self._watch_timer is None:
+            self._watch_timer = self.loop.call_later(_WATCH_INTERVAL, self._sweep_watched)
 
     def upstream_failed(self, ex: Exchange, error: UpstreamError) -> None:
         """A try failed before the response head reached the client: retry or answer 502/503/504."""
