@@ -13,6 +13,7 @@ import binascii
 import json
 import os
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -29,6 +30,7 @@ __all__ = ["CookieCodec", "RedisSessionStorage", "Session", "SessionManager", "S
 
 _VERSION = 1
 MAX_COOKIE_HEADER_BYTES = 64 * 1024
+_OPENED_CACHE_SIZE = 1024
 
 
 class CookieCodec:
@@ -149,6 +151,9 @@ class SessionManager:
         self.options = options
         self._storage = storage
         self._clock = clock
+        # Opened envelopes by the exact sealed text: a browser sends the same cookie on every request until
+        # it is rewritten, so decrypting and parsing it once is enough. Only authentic envelopes get here.
+        self._opened: OrderedDict[str, dict[str, Any]] = OrderedDict()
 
     # -- cookies -----------------------------------------------------------------------------------------
     def _chunk_name(self, index: int) -> str:
@@ -205,9 +210,16 @@ class SessionManager:
         sealed = self._read_cookie(cookies)
         if sealed is None:
             return None
-        envelope = self._codec.open(sealed, self.options.cookie_name)
-        if not isinstance(envelope, dict) or envelope.get("v") != _VERSION:
-            return None
+        envelope = self._opened.get(sealed)
+        if envelope is None:
+            envelope = self._codec.open(sealed, self.options.cookie_name)
+            if not isinstance(envelope, dict) or envelope.get("v") != _VERSION:
+                return None
+            self._opened[sealed] = envelope
+            if len(self._opened) > _OPENED_CACHE_SIZE:
+                self._opened.popitem(last=False)
+        else:
+            self._opened.move_to_end(sealed)
         try:
             session_id = str(envelope["id"])
             created_at = float(envelope["c"])
@@ -230,6 +242,7 @@ class SessionManager:
             data = envelope.get("d")
             if not isinstance(data, dict):
                 return None
+            data = dict(data)  # the cached envelope stays as sealed; callers replace values, never mutate them
         return Session(session_id, data, created_at, rolling_expires, last_seen)
 
     def needs_save(self, session: Session) -> bool:
