@@ -272,6 +272,22 @@ class TestSessions:
         assert response.status_code == 500 and response.json() == {"message": "An unexpected error occurred"}
         assert "session=" not in response.headers.get("set-cookie", "")
 
+    async def test_idle_and_absolute_timeouts(self, rig: Rig) -> None:  # SES-09
+        await rig.protect("/idle", client_auth=["none"], session_cookie_idletime=2)
+        await rig.protect("/absolute", client_auth=["none"], session_absolute_timeout=3, session_cookie_idletime=60)
+        await login(rig, rig.gw.client, "/idle/page")
+        for _ in range(3):  # activity keeps an idle-limited session alive
+            await asyncio.sleep(0.8)
+            assert (await rig.gw.client.get("/idle/page", headers=XHR)).status_code == 200
+        await asyncio.sleep(2.2)
+        assert (await rig.gw.client.get("/idle/page", headers=XHR)).status_code == 401
+        rig.gw.client.cookies.clear()
+        await login(rig, rig.gw.client, "/absolute/page")
+        for _ in range(4):  # ... but never beyond the absolute timeout
+            await asyncio.sleep(0.8)
+            response = await rig.gw.client.get("/absolute/page", headers=XHR)
+        assert response.status_code == 401
+
     async def test_a_planted_session_is_replaced_at_login(self, rig: Rig) -> None:  # SES-06
         await self._session_rig(rig)
         rig.gw.client.cookies.set("session", "planted-by-the-attacker", domain="127.0.0.1", path="/")
