@@ -26,6 +26,7 @@ from sekisho.node.demo_idp import (
     DemoIdp,
     configure_portal_login,
     configure_secure_route,
+    die_with_parent,
     start_idp,
     stop_idp,
 )
@@ -229,7 +230,15 @@ async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) ->
                 }
             )
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "sekisho", "start", "-p", str(prefix), env=env, start_new_session=True
+                sys.executable,
+                "-m",
+                "sekisho",
+                "start",
+                "-p",
+                str(prefix),
+                env=env,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
             )
             admin = f"http://127.0.0.1:{ports['admin']}"
             waiter = asyncio.ensure_future(_wait_for_admin(admin, process))

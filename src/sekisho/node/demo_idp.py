@@ -23,6 +23,7 @@ __all__ = [
     "DemoIdp",
     "configure_portal_login",
     "configure_secure_route",
+    "die_with_parent",
     "start_idp",
     "stop_idp",
 ]
@@ -88,6 +89,19 @@ def _seed_document(ports: dict[str, int]) -> dict[str, Any]:
     }
 
 
+def die_with_parent() -> None:
+    """In a demo child, before exec: get SIGTERM when the demo process dies, however it dies (Linux), so a
+    killed demo never leaves a node or an IdP behind. Elsewhere a no-op."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, int(signal.SIGTERM), 0, 0, 0)
+
+
 async def _run(*args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "sekisho", "idp", *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
@@ -111,7 +125,15 @@ async def start_idp(prefix: Path, ports: dict[str, int]) -> DemoIdp:
     log_file = await asyncio.to_thread(open, prefix / "idp.log", "ab")
     try:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "sekisho", "idp", *common, stdout=log_file, stderr=log_file, start_new_session=True
+            sys.executable,
+            "-m",
+            "sekisho",
+            "idp",
+            *common,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
     finally:
         log_file.close()

@@ -152,3 +152,53 @@ async def test_demo_without_the_identity_provider(tmp_path: Path) -> None:
         if process.returncode is None:
             process.kill()
             await process.wait()
+
+
+def _pids_with(marker: str) -> list[int]:
+    """Processes whose command line mentions `marker` (a path unique to this test)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if marker.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+async def test_a_killed_demo_leaves_no_node_or_idp_behind(tmp_path: Path) -> None:
+    demo_dir = str(tmp_path / "killed")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "sekisho",
+        "demo",
+        "--dir",
+        demo_dir,
+        "--free-ports",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert process.stdout is not None
+    output = ""
+    try:
+        async with asyncio.timeout(120):
+            while "Press Ctrl-C to stop." not in output:
+                line = await process.stdout.readline()
+                if not line:
+                    break
+                output += line.decode()
+        children = [pid for pid in _pids_with(demo_dir) if pid != process.pid]
+        assert len(children) >= 2, output  # the node and the identity provider
+        process.kill()
+        await process.wait()
+        for _ in range(300):
+            if not _pids_with(demo_dir):
+                break
+            await asyncio.sleep(0.1)
+        assert _pids_with(demo_dir) == []
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
