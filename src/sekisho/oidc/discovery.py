@@ -80,9 +80,13 @@ class Provider:
         rediscovery_lifetime: float = 30.0,
         extra_jwks_uris: Sequence[str] = (),
         overrides: Mapping[str, str | None] | None = None,
+        accepted_issuers: Sequence[str] = (),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.issuer_config = issuer
+        # Discovery §4.3: the document's issuer must be the one configured (or one explicitly accepted),
+        # otherwise a compromised or mistyped discovery URL would decide which tokens we trust.
+        self._accepted_issuers = {issuer.split(WELL_KNOWN)[0].rstrip("/")} | {i.rstrip("/") for i in accepted_issuers}
         self.discovery_url = discovery_url(issuer)
         self._http = http
         self._overrides = dict(overrides or {})
@@ -106,7 +110,10 @@ class Provider:
             self._fetched_at = self._clock()
             try:
                 document = await self._http.get_json(self.discovery_url)
-                self._metadata = ProviderMetadata.from_document(document, self._overrides)
+                metadata = ProviderMetadata.from_document(document, self._overrides)
+                if metadata.issuer.rstrip("/") not in self._accepted_issuers:
+                    raise ProviderError("discovery document names another issuer")
+                self._metadata = metadata
             except ProviderError:
                 if self._metadata is None:
                     raise

@@ -307,6 +307,14 @@ class TestKeys:
             assert await status(rig, unknown) == 401
             assert await status(rig, rig.op.sign(claims(rig, sub="again"))) == 200
 
+    async def test_a_discovery_document_naming_another_issuer_is_refused(self, rig: Rig) -> None:
+        rig.op.discovery_extra = {"issuer": "https://evil.example/op"}
+        await rig.protect(auth_methods=["bearer"])
+        evil = rig.op.sign(claims(rig, iss="https://evil.example/op"))
+        assert await status(rig, evil) == 500  # a misconfigured provider fails closed
+        await rig.protect("/allowed", auth_methods=["bearer"], issuers_allowed=["https://evil.example/op"])
+        assert await status(rig, evil, "/allowed") == 200  # explicitly accepted (e.g. an internal discovery host)
+
     async def test_a_token_from_another_provider(self, rig: Rig) -> None:  # MP-02
         other = RogueProvider()
         async with serve_asgi(other.app()) as base:

@@ -58,6 +58,7 @@ class ProviderPool:
             float(conf["rediscovery_lifetime"]),
             tuple(conf.get("extra_jwks_uris") or ()),
             tuple(sorted((k, v or "") for k, v in overrides.items())),
+            tuple(conf.get("issuers_allowed") or ()),
         )
         if key not in self._providers:
             self._providers[key] = Provider(
@@ -66,6 +67,7 @@ class ProviderPool:
                 rediscovery_lifetime=float(conf["rediscovery_lifetime"]),
                 extra_jwks_uris=list(conf.get("extra_jwks_uris") or ()),
                 overrides=overrides,
+                accepted_issuers=list(conf.get("issuers_allowed") or ()),
             )
         return self._providers[key]
 
