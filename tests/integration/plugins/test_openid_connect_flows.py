@@ -181,11 +181,18 @@ class TestAuthorizationRequest:
         assert callback.status_code == 302 and callback.headers["location"] == "/api/page"
         assert (await rig.gw.client.get("/api/page", headers=XHR)).status_code == 200
 
-    async def test_parallel_logins_each_complete(self, rig: Rig) -> None:  # AZ-12 (the newest wins its cookie)
-        await rig.protect(client_auth=["none"])
-        response = await login(rig, rig.gw.client)
-        assert response.status_code == 302
-        assert len(rig.gw.client.cookies) <= 2
+    async def test_parallel_tabs_share_one_login_attempt(self, rig: Rig) -> None:  # AZ-12
+        origin = f"http://127.0.0.1:{rig.gw.client.base_url.port}"
+        await rig.protect(client_auth=["none"], redirect_uri=[origin + "/api/callback"])
+        first_tab, one = await start(rig, "/api/one")
+        second_tab, two = await start(rig, "/api/two")
+        assert one["state"] == two["state"]  # one bounded authorization cookie, not one per tab
+        first = await rig.gw.client.get(await provider_answer(first_tab), headers=BROWSER)
+        assert first.status_code == 302 and first.headers["location"] == "/api/two"  # the latest page asked for
+        second = await rig.gw.client.get(await provider_answer(second_tab), headers=BROWSER)
+        assert second.status_code == 200  # the session from the first tab serves it; no second redemption
+        assert len(rig.op.token_requests) == 1
+        assert {c.name for c in rig.gw.client.cookies.jar} == {"session"}
 
 
 class _Form(HTMLParser):
