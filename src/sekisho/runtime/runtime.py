@@ -108,11 +108,13 @@ class Runtime:
         self._started_builds += 1
         build = self._started_builds
         db = self.db
+        # The version is read before the rows: a change landing in between makes the snapshot look older than
+        # it is (the next poll rebuilds once more), never newer (which would hide that change for good).
+        version = await db.config_version()
         rows: dict[str, list[Row]] = {}
         for entity in SNAPSHOT_ENTITIES:
             if entity in db.registry:
                 rows[entity] = await db.all(entity)
-        version = await db.config_version()
         snapshot = await asyncio.to_thread(build_snapshot, rows, self.instances, version=version, health=self.health)
         if build < self._installed_build:
             return self.snapshot  # a reload that started later already installed newer rows
