@@ -194,6 +194,16 @@ class TestAuthorizationRequest:
         assert len(rig.op.token_requests) == 1
         assert {c.name for c in rig.gw.client.cookies.jar} == {"session"}
 
+    async def test_parallel_tabs_with_a_derived_redirect_uri(self, rig: Rig) -> None:  # AZ-12
+        await rig.protect(client_auth=["none"])
+        first_tab, one = await start(rig, "/api/one")
+        second_tab, two = await start(rig, "/api/two")
+        assert one["redirect_uri"] == two["redirect_uri"]  # the attempt in flight keeps its callback URL
+        first = await rig.gw.client.get(await provider_answer(first_tab), headers=BROWSER)
+        assert first.status_code == 302 and first.headers["location"] == "/api/two"
+        second = await rig.gw.client.get(await provider_answer(second_tab), headers=BROWSER)
+        assert second.status_code == 200 and len(rig.op.token_requests) == 1
+
 
 class _Form(HTMLParser):
     def __init__(self) -> None:

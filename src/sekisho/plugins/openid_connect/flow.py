@@ -602,7 +602,9 @@ class AccessFlow:
         state = previous["state"] if previous else new_state()
         nonce = previous["nonce"] if previous else new_nonce()
         verifier = previous.get("verifier") if previous else (new_verifier() if use_pkce else None)
-        redirect_uri = self._redirect_uri()
+        # Another tab's attempt still running: keep its redirect_uri too, so both callbacks can be redeemed
+        # against the same registration (the first one logs in, the other then finds the session).
+        redirect_uri = str(previous.get("redirect_uri") or self._redirect_uri()) if previous else self._redirect_uri()
         params: dict[str, str] = {
             "response_type": " ".join(conf["response_type"]),
             "client_id": self.client.client_id,
