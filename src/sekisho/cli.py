@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="start a local node with sample configuration and an echo upstream")
     demo.add_argument("--dir", default=".demo", help="prefix for the demo node (default: .demo)")
     demo.add_argument("--workers", type=int, default=1, help="worker processes")
-    demo.add_argument("--no-idp", action="store_true", help="skip the identity provider and the /secure route")
+    demo.add_argument("--no-idp", action="store_true", help="skip the identity provider and the /cognito route")
     demo.add_argument("--free-ports", action="store_true", help="use free ports instead of Kong's 8000/8443/8001/8444")
     return parser
 

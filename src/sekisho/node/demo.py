@@ -167,9 +167,9 @@ def _idp_instructions(ports: dict[str, int], idp: DemoIdp | None) -> str:
         return ""
     return f"""
 OpenID Connect (the seed's Cognito recipe, on the local identity provider at {idp.issuer}):
-  open http://localhost:{ports["proxy"]}/secure in a browser and sign in as
+  open http://localhost:{ports["proxy"]}/cognito in a browser and sign in as
   [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]; the echo upstream then shows X-Email
-  curl -i http://localhost:{ports["proxy"]}/secure           [dim]# 302 to the hosted login page[/]
+  curl -i http://localhost:{ports["proxy"]}/cognito           [dim]# 302 to the hosted login page[/]
   Dev Portal: http://localhost:{ports["portal_gui"]}/default -> "Log in with OpenID Connect", same user
 """
 
@@ -252,7 +252,7 @@ async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) ->
             status.update("creating the sample service, route and upstream")
             await _seed(admin, [port for _, _, port in echoes])
             if with_idp:
-                status.update("starting the identity provider and protecting /secure with openid-connect")
+                status.update("starting the identity provider and protecting /cognito with openid-connect")
                 try:
                     idp = await start_idp(prefix, ports)
                     await configure_secure_route(admin, f"http://127.0.0.1:{echoes[0][2]}", idp, ports["proxy"])

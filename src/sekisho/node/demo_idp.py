@@ -1,7 +1,7 @@
 """The identity-provider half of `sekisho demo`: the seed page's Cognito setup on the local `sekisho idp`.
 
 A user pool with email sign-in, a hosted domain, a public app client allowed the code flow with a callback on
-the demo's proxy, and one user; then an `openid-connect` plugin on a `/secure` route, configured like the
+the demo's proxy, and one user; then an `openid-connect` plugin on a `/cognito` route, configured like the
 seed's Kong recipe. The IdP is a separate program: the demo starts it as a child process and talks HTTP.
 """
 
@@ -54,7 +54,7 @@ class DemoIdp:
 
 def _seed_document(ports: dict[str, int]) -> dict[str, Any]:
     callbacks = [
-        f"http://localhost:{ports['proxy']}/secure/callback",
+        f"http://localhost:{ports['proxy']}/cognito/callback",
         f"http://localhost:{ports['portal_api']}/default/auth",
     ]
     return {
@@ -153,23 +153,23 @@ async def start_idp(prefix: Path, ports: dict[str, int]) -> DemoIdp:
 
 
 async def configure_secure_route(admin: str, echo_url: str, idp: DemoIdp, proxy_port: int) -> None:
-    """`/secure` -> echo upstream, behind openid-connect (the seed's Kong recipe, on the local IdP)."""
+    """`/cognito` -> echo upstream, behind openid-connect (the seed's Kong recipe, on the local IdP)."""
     import httpx
 
     async with httpx.AsyncClient(base_url=admin, timeout=10) as client:
         steps: list[tuple[str, str, dict[str, Any]]] = [
-            ("PUT", "/services/demo-secure", {"url": echo_url}),
-            ("PUT", "/services/demo-secure/routes/demo-secure", {"paths": ["/secure"]}),
+            ("PUT", "/services/cognito", {"url": echo_url}),
+            ("PUT", "/services/cognito/routes/cognito", {"paths": ["/cognito"]}),
             (
                 "PUT",
                 f"/plugins/{PLUGIN_ID}",
                 {
                     "name": "openid-connect",
-                    "route": {"name": "demo-secure"},
+                    "route": {"name": "cognito"},
                     "config": {
                         "issuer": idp.issuer + "/.well-known/openid-configuration",
                         "client_id": [CLIENT_ID],
-                        "redirect_uri": [f"http://localhost:{proxy_port}/secure/callback"],
+                        "redirect_uri": [f"http://localhost:{proxy_port}/cognito/callback"],
                         "scopes": ["openid", "profile", "email"],
                         "upstream_headers_claims": ["email"],
                         "upstream_headers_names": ["X-Email"],

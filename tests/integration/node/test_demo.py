@@ -18,7 +18,7 @@ from sekisho.node.demo_idp import DEMO_PASSWORD, DEMO_USER
 async def _sign_in_through_the_hosted_ui(proxy: str) -> httpx.Response:
     """Browser steps with httpx: protected page -> authorize -> login form -> callback -> original page."""
     async with httpx.AsyncClient(timeout=15) as client:
-        response = await client.get(proxy + "/secure/hello")
+        response = await client.get(proxy + "/cognito/hello")
         assert response.status_code == 302, response.text
         response = await client.get(response.headers["location"])  # the IdP's authorize endpoint
         assert response.status_code == 302, response.text
@@ -32,7 +32,7 @@ async def _sign_in_through_the_hosted_ui(proxy: str) -> httpx.Response:
         )
         assert response.status_code == 302, response.text
         callback = response.headers["location"]
-        assert callback.startswith(proxy + "/secure/callback?code=")
+        assert callback.startswith(proxy + "/cognito/callback?code=")
         response = await client.get(callback)
         while response.status_code == 302:
             response = await client.get(str(response.url.join(response.headers["location"])))
@@ -87,7 +87,7 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
         assert "OpenID Connect part skipped" not in output, output
         proxy = re.search(r"proxy\s+(http://127\.0\.0\.1:\d+)", output)
         admin = re.search(r"Admin API\s+(http://127\.0\.0\.1:\d+)", output)
-        browser = re.search(r"open (http://localhost:\d+)/secure", output)
+        browser = re.search(r"open (http://localhost:\d+)/cognito", output)
         assert proxy and admin and browser, output
         async with httpx.AsyncClient() as client:
             echoed = await client.get(proxy.group(1) + "/demo/hello?x=1")
@@ -96,8 +96,8 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
             upstreams = {(await client.get(proxy.group(1) + "/balanced")).json()["upstream"] for _ in range(6)}
             assert upstreams == {"echo-1", "echo-2"}
             services = (await client.get(admin.group(1) + "/services")).json()["data"]
-            assert {s["name"] for s in services} == {"demo", "demo-balanced", "demo-secure"}
-            anonymous = await client.get(browser.group(1) + "/secure")
+            assert {s["name"] for s in services} == {"demo", "demo-balanced", "cognito"}
+            anonymous = await client.get(browser.group(1) + "/cognito")
             assert anonymous.status_code == 302
         signed_in = await _sign_in_through_the_hosted_ui(browser.group(1))
         assert signed_in.status_code == 200, signed_in.text
