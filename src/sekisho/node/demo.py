@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Final
 
@@ -41,6 +42,8 @@ KONG_PORTS: Final = {
     "idp": 9229,
 }
 START_TIMEOUT: Final = 60.0
+# A fixed id makes re-running the demo update the same key-auth plugin instead of adding another one.
+KEYED_PLUGIN_ID: Final = str(uuid.uuid5(uuid.NAMESPACE_URL, "sekisho-demo/key-auth"))
 
 
 def echo_app(name: str) -> Any:
@@ -127,6 +130,10 @@ async def _seed(admin: str, echo_ports: list[int]) -> None:
             ("PUT", "/upstreams/demo-upstream", {}),
             ("PUT", "/services/demo-balanced", {"host": "demo-upstream", "port": 80, "protocol": "http"}),
             ("PUT", "/services/demo-balanced/routes/demo-balanced", {"paths": ["/balanced"]}),
+            # A key-auth route for the keys developers create on the portal.
+            ("PUT", "/services/demo-keyed", {"url": first}),
+            ("PUT", "/services/demo-keyed/routes/demo-keyed", {"paths": ["/demo-keyed"]}),
+            ("PUT", f"/plugins/{KEYED_PLUGIN_ID}", {"name": "key-auth", "route": {"name": "demo-keyed"}}),
         ]
         for method, path, body in steps:
             response = await client.request(method, path, json=body)
@@ -162,16 +169,52 @@ async def _wait_for_admin(admin: str, process: asyncio.subprocess.Process) -> No
     raise RuntimeError(f"the Admin API at {admin} did not answer within {START_TIMEOUT:.0f} s")
 
 
-def _idp_instructions(ports: dict[str, int], idp: DemoIdp | None) -> str:
+def _idp_instructions(ports: dict[str, int], prefix: Path, idp: DemoIdp | None) -> str:
+    """The person's path of the seed page, step by step, with this run's ports and paths."""
     if idp is None:
         return ""
+    proxy = f"http://localhost:{ports['proxy']}"
+    admin = f"http://127.0.0.1:{ports['admin']}"
+    portal = f"http://localhost:{ports['portal_gui']}/default"
+    outbox_cli = f"{_sekisho_command()} idp --data-dir {_shown(prefix / 'idp')} outbox --to you@example.com"
     return f"""
-OpenID Connect (the seed's Cognito recipe, on the local identity provider at {idp.issuer}):
-  open http://localhost:{ports["proxy"]}/cognito in a browser and sign in as
-  [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]; the echo upstream then shows X-Email
-  curl -i http://localhost:{ports["proxy"]}/cognito           [dim]# 302 to the hosted login page[/]
-  Dev Portal: http://localhost:{ports["portal_gui"]}/default -> "Log in with OpenID Connect", same user
+[bold]The Cognito walkthrough, on the local identity provider:[/]
+  1. Sign up: open {proxy}/cognito/anything in a browser, choose "Sign up" on the hosted login page
+     (email, given name, family name, a password such as Sekisho-Demo-1!), or sign in as the seeded
+     user [bold]{DEMO_USER}[/] / [bold]{DEMO_PASSWORD}[/]. Below, put your email where you@example.com is.
+  2. The verification code is in the IdP's outbox:
+       {outbox_cli}
+     or on the page {idp.base}/_outbox . Enter it; you land on the echo of /cognito/anything
+     with X-Email, X-Given-Name, X-Family-Name and Authorization: Bearer … added by openid-connect.
+       curl -i {proxy}/cognito/anything           [dim]# without a session: 302 to the hosted login page[/]
+  3. Dev Portal: {portal}/login -> "Log in with OpenID Connect", the same email; you come back to the
+     sign-up form with your email filled in. Sign up: you are pending ({portal}/unauthorized).
+  4. Approve yourself (as the admin):
+       curl -X PATCH {admin}/developers/you@example.com --data status=0
+  5. Log in again: open {portal}/login (still signed in at the IdP, you go straight to your account
+     page; after a logout, "Log in with OpenID Connect"). "Create application", copy its API key.
+  6. Call the key-auth route with it:
+       curl -i {proxy}/demo-keyed                 [dim]# 401 without a key[/]
+       curl -i -H 'apikey: <your key>' {proxy}/demo-keyed
+  7. "Log out" on the portal ends the portal and the IdP session and brings you back to {portal}
 """
+
+
+def _shown(path: Path) -> str:
+    """A path as a person types it: relative to the current directory when below it."""
+    with contextlib.suppress(ValueError):
+        return str(path.relative_to(Path.cwd()))
+    return str(path)
+
+
+def _sekisho_command() -> str:
+    """How to run this sekisho from a shell: the script next to this interpreter when there is one."""
+    script = Path(sys.executable).with_name("sekisho")
+    return _shown(script) if script.exists() else f"{sys.executable} -m sekisho"
+
+
+def _idp_line(idp: DemoIdp | None) -> str:
+    return "" if idp is None else f"  IdP        {idp.base}   issuer {idp.issuer}\n"
 
 
 def _instructions(ports: dict[str, int], prefix: Path, idp: DemoIdp | None = None) -> str:
@@ -182,14 +225,15 @@ def _instructions(ports: dict[str, int], prefix: Path, idp: DemoIdp | None = Non
 
   proxy      {proxy}   https://127.0.0.1:{ports["proxy_ssl"]} (self-signed)
   Admin API  {admin}   https://127.0.0.1:{ports["admin_ssl"]}
-
+  Dev Portal http://localhost:{ports["portal_gui"]}/default   Portal API http://localhost:{ports["portal_api"]}
+{_idp_line(idp)}
 Try:
   curl -i '{proxy}/demo/hello?x=1'               [dim]# route /demo -> echo upstream[/]
   curl -s {proxy}/balanced | grep upstream       [dim]# round-robin over two targets[/]
   curl -s {admin}/services | python3 -m json.tool
   curl -s -X POST {admin}/services/demo/plugins -d name=key-auth
   curl -i {proxy}/demo                           [dim]# now 401 without an apikey[/]
-{_idp_instructions(ports, idp)}
+{_idp_instructions(ports, prefix, idp)}
 Press [bold]Ctrl-C[/] to stop.
 """
 
@@ -226,7 +270,7 @@ async def _demo(prefix: Path, workers: int, free_ports: bool, with_idp: bool) ->
                     "SEKISHO_PORTAL_API_LISTEN": f"0.0.0.0:{ports['portal_api']}",
                     "SEKISHO_PORTAL_GUI_HOST": f"localhost:{ports['portal_gui']}",
                     "SEKISHO_PORTAL_API_URL": f"http://localhost:{ports['portal_api']}",
-                    "SEKISHO_PORTAL_AUTO_APPROVE": "on",
+                    "SEKISHO_PORTAL_AUTO_APPROVE": "off",
                 }
             )
             process = await asyncio.create_subprocess_exec(

@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any, Final
 
 __all__ = [
+    "CLIENT_ID",
     "DEMO_PASSWORD",
     "DEMO_USER",
+    "DOMAIN",
+    "POOL_ID",
     "DemoIdp",
     "configure_portal_login",
     "configure_secure_route",
@@ -32,6 +35,7 @@ DEMO_USER: Final = "demo@example.com"
 DEMO_PASSWORD: Final = "Sekisho-Demo-1!"
 POOL_ID: Final = "us-east-1_SeKiShoDm"
 CLIENT_ID: Final = "5ekish0dem0c1ient000000001"
+CLIENT_NAME: Final = "kong-api"
 DOMAIN: Final = "sekisho-demo"
 # Fixed ids make re-running the demo update the same plugin instead of adding another one.
 PLUGIN_ID: Final = str(uuid.uuid5(uuid.NAMESPACE_URL, "sekisho-demo/openid-connect"))
@@ -53,9 +57,12 @@ class DemoIdp:
 
 
 def _seed_document(ports: dict[str, int]) -> dict[str, Any]:
+    # The seed's four callback URLs (GUI, Portal API, its /auth, the /cognito route) on this run's local ports.
     callbacks = [
-        f"http://localhost:{ports['proxy']}/cognito/callback",
+        f"http://localhost:{ports['portal_gui']}/default",
+        f"http://localhost:{ports['portal_api']}/default/",
         f"http://localhost:{ports['portal_api']}/default/auth",
+        f"http://localhost:{ports['proxy']}/cognito/callback",
     ]
     return {
         "region": "us-east-1",
@@ -66,24 +73,35 @@ def _seed_document(ports: dict[str, int]) -> dict[str, Any]:
                 "settings": {
                     "UsernameAttributes": ["email"],
                     "AutoVerifiedAttributes": ["email"],
-                    "Schema": [{"Name": "email", "AttributeDataType": "String", "Required": True, "Mutable": True}],
+                    "Schema": [
+                        {"Name": name, "AttributeDataType": "String", "Required": True, "Mutable": True}
+                        for name in ("email", "given_name", "family_name")
+                    ],
                 },
                 "domain": DOMAIN,
                 "clients": [
                     {
-                        "name": "sekisho-demo",
+                        "name": CLIENT_NAME,
                         "id": CLIENT_ID,
                         "settings": {
                             "AllowedOAuthFlows": ["code"],
                             "AllowedOAuthFlowsUserPoolClient": True,
-                            "AllowedOAuthScopes": ["openid", "profile", "email"],
+                            "AllowedOAuthScopes": ["email", "openid", "aws.cognito.signin.user.admin", "profile"],
+                            "ReadAttributes": ["email", "email_verified", "given_name", "family_name"],
+                            "WriteAttributes": ["email", "given_name", "family_name"],
                             "CallbackURLs": callbacks,
                             "LogoutURLs": [f"http://localhost:{ports['portal_gui']}/default"],
                             "SupportedIdentityProviders": ["COGNITO"],
                         },
                     }
                 ],
-                "users": [{"username": DEMO_USER, "password": DEMO_PASSWORD}],
+                "users": [
+                    {
+                        "username": DEMO_USER,
+                        "password": DEMO_PASSWORD,
+                        "attributes": {"given_name": "Demo", "family_name": "User"},
+                    }
+                ],
             }
         ],
     }
@@ -170,9 +188,10 @@ async def configure_secure_route(admin: str, echo_url: str, idp: DemoIdp, proxy_
                         "issuer": idp.issuer + "/.well-known/openid-configuration",
                         "client_id": [CLIENT_ID],
                         "redirect_uri": [f"http://localhost:{proxy_port}/cognito/callback"],
+                        "auth_methods": ["authorization_code", "session", "bearer"],
                         "scopes": ["openid", "profile", "email"],
-                        "upstream_headers_claims": ["email"],
-                        "upstream_headers_names": ["X-Email"],
+                        "upstream_headers_claims": ["email", "given_name", "family_name"],
+                        "upstream_headers_names": ["X-Email", "X-Given-Name", "X-Family-Name"],
                     },
                 },
             ),

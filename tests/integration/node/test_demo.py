@@ -96,7 +96,8 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
             upstreams = {(await client.get(proxy.group(1) + "/balanced")).json()["upstream"] for _ in range(6)}
             assert upstreams == {"echo-1", "echo-2"}
             services = (await client.get(admin.group(1) + "/services")).json()["data"]
-            assert {s["name"] for s in services} == {"demo", "demo-balanced", "cognito"}
+            assert {s["name"] for s in services} == {"demo", "demo-balanced", "demo-keyed", "cognito"}
+            assert (await client.get(proxy.group(1) + "/demo-keyed")).status_code == 401
             anonymous = await client.get(browser.group(1) + "/cognito")
             assert anonymous.status_code == 302
         signed_in = await _sign_in_through_the_hosted_ui(browser.group(1))
@@ -104,7 +105,7 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
         echoed_headers = signed_in.json()["headers"]
         assert echoed_headers["x-email"] == DEMO_USER
         assert echoed_headers["authorization"].startswith("Bearer ")
-        portal_gui = re.search(r"Dev Portal: (http://localhost:\d+)/default", output)
+        portal_gui = re.search(r"Dev Portal (http://localhost:\d+)/default", output)
         portal_api = re.search(r"portal_api listening on http://127\.0\.0\.1:(\d+)", output)
         assert portal_gui and portal_api, output
         landing = await _portal_login_lands_on(portal_gui.group(1), f"http://localhost:{portal_api.group(1)}")
