@@ -9,6 +9,8 @@ Nothing else in sekisho wires modules together. Process roles:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import hashlib
 import logging
 import socket
 import ssl
@@ -35,6 +37,7 @@ from sekisho.store.base import Database, Row
 __all__ = [
     "NodeParts",
     "ProxyHandle",
+    "adopt_shared_cluster_secret",
     "build_admin_app",
     "build_parts",
     "load_startup_declarative",
@@ -67,6 +70,17 @@ class NodeParts:
 
     async def all_rows(self) -> dict[str, list[Row]]:
         return {name: await self.db.all(name) for name in self.registry.names()}
+
+
+async def adopt_shared_cluster_secret(parts: NodeParts) -> None:
+    """Without a configured `cluster_secret`, nodes sharing a database (and every worker of a node) use one
+    secret generated once and kept in that database, so sessions sealed by one node open on the others.
+    DB-less nodes keep `<prefix>/cluster.secret`."""
+    if parts.config.cluster_secret or parts.config.database not in ("sqlite", "postgres"):
+        return
+    shared = await parts.db.shared_secret("cluster")
+    secret = hashlib.sha256(b"sekisho-cluster-secret:" + shared.hex().encode()).digest()
+    parts.prepared = dataclasses.replace(parts.prepared, cluster_secret=secret)
 
 
 def build_parts(config: NodeConfig, prepared: PreparedPrefix) -> NodeParts:

@@ -29,6 +29,7 @@ from sekisho import __version__
 from sekisho.app import (
     NodeParts,
     ProxyHandle,
+    adopt_shared_cluster_secret,
     build_admin_app,
     build_parts,
     load_startup_declarative,
@@ -103,6 +104,7 @@ async def open_database(parts: NodeParts, wait_seconds: float = 0.0) -> None:
     key = "sqlite_path" if parts.config.database == "sqlite" else "database"
     try:
         await parts.db.connect()
+        await adopt_shared_cluster_secret(parts)
     except StoreError as exc:
         raise ConfigError(key, exc.message) from None
     except OSError as exc:

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sekisho.app import ProxyHandle, build_parts, start_proxy
+from sekisho.app import ProxyHandle, adopt_shared_cluster_secret, build_parts, start_proxy
 from sekisho.config import ListenSpec, config_from_env_file
 from sekisho.errors import SekishoError
 from sekisho.logs import AccessLog, configure_error_log, reopen_error_log
@@ -61,6 +61,7 @@ async def _serve(args: argparse.Namespace) -> int:
     )
     parts = build_parts(config, prepared)
     await parts.db.connect()
+    await adopt_shared_cluster_secret(parts)
     channel = await ControlChannel.open(socket.socket(fileno=args.control_fd))
     stop: asyncio.Future[float] = asyncio.get_running_loop().create_future()
     loop = asyncio.get_running_loop()

@@ -139,6 +139,10 @@ class Database(Protocol):
         Ids are configuration versions (`config_version()` is the newest one)."""
         ...
 
+    async def shared_secret(self, name: str) -> bytes:
+        """32 random bytes every process and node using this database agrees on (created on first use)."""
+        ...
+
     def subscribe(self, listener: ChangeListener) -> None:
         """Call `listener` after each committed change made through this Database."""
         ...

@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import re
+import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -143,6 +144,32 @@ class EntityDatabase:
 
     def subscribe(self, listener: ChangeListener) -> None:
         self._listeners.append(listener)
+
+    async def shared_secret(self, name: str) -> bytes:
+        """32 random bytes shared by every process and node using this database, created on first use.
+
+        Kept beside the entities under a reserved name no schema uses; the first writer wins a concurrent
+        creation (a unique key makes the loser re-read), so all nodes end up with the same value."""
+        entity = "_shared_secrets"
+
+        async def read() -> Row | None:
+            ident = await self.backend.find_unique(entity, "name", name)
+            return await self.backend.get(entity, ident) if ident is not None else None
+
+        row = await read()
+        if row is None:
+            # Each attempt uses a fresh id, so a concurrent creator collides on the unique name, never replaces.
+            candidate = {"id": str(uuid.uuid4()), "name": name, "value": secrets.token_hex(32)}
+            try:
+                async with self.backend.transaction() as txn:
+                    if await txn.find_unique(entity, "name", name) is None:
+                        await txn.put(entity, candidate, RowIndex(unique=[("name", name)]))
+            except UniqueConflict:
+                pass
+            row = await read()
+        if row is None or not isinstance(row.get("value"), str):
+            raise StoreError(ErrorCode.DATABASE_ERROR, f"shared secret {name!r} could not be stored")
+        return bytes.fromhex(row["value"])
 
     async def config_version(self) -> int:
         return await self.backend.config_version()
