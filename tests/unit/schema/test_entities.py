@@ -40,7 +40,9 @@ def test_several_violations_are_reported_together_like_kong() -> None:
 
 def test_route_without_matching_fields_is_an_entity_error() -> None:
     body = _violation("routes", {"protocols": ["http"]})
-    assert body["fields"] == {"@entity": ["must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"]}
+    assert body["fields"] == {
+        "@entity": ["must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http'"]
+    }
 
 
 def test_route_host_wildcard_only_at_the_edges() -> None:
