@@ -114,6 +114,12 @@ def test_the_printed_path_from_sign_up_to_logout(demo: RunningDemo, browser: Any
     assert keyed.returncode == 0 and " 200 " in keyed.stdout.splitlines()[0], keyed.stdout
     assert '"upstream": "echo-1"' in keyed.stdout
 
+    # the proxy's and the portal's sessions live side by side on localhost (cookies ignore ports)
+    page.goto(f"{proxy_url}/cognito/anything")
+    assert _echo(page)["headers"]["x-email"] == EMAIL
+    page.goto(f"{portal}/account")
+    assert page.locator("#nav-account").inner_text() == EMAIL
+
     # 7. logout through the IdP, back on the portal, logged out everywhere
     page.goto(f"{portal}/account")
     page.locator("#nav-logout").click()
@@ -123,6 +129,11 @@ def test_the_printed_path_from_sign_up_to_logout(demo: RunningDemo, browser: Any
     page.goto(f"{portal}/login")
     page.get_by_role("link", name="Log in with OpenID Connect", exact=True).click()
     page.wait_for_url("**/login?**")  # the IdP asks again: its session ended too
+    page.get_by_label("Email").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(portal)  # an approved developer lands on login_redirect_uri
+    assert page.locator("#nav-account").inner_text() == EMAIL
 
 
 def _keyed(demo: RunningDemo, *, with_key: bool) -> str:
