@@ -24,6 +24,7 @@ from sekisho.node.control import ControlChannel
 from sekisho.node.prefix import PreparedPrefix, cluster_secret_for, node_id_for
 from sekisho.node.reload import Reloader, watch_shared_database
 from sekisho.node.sockets import BoundListener, bind_listener
+from sekisho.runtime.heap import HeapSettler, settle_heap, tune_collector
 from sekisho.utils.tls import default_certificate_paths
 
 __all__ = ["main"]
@@ -79,12 +80,17 @@ async def _serve(args: argparse.Namespace) -> int:
             return 1
         await parts.db.load_declarative(first.get("entities") or {})
         first_seq = int(first.get("seq") or 0)
+        del first  # the whole configuration as received: do not keep it for the worker's lifetime
     access_log = AccessLog.open(config, config.proxy_access_log)
     loop.add_signal_handler(signal.SIGUSR1, _reopen_logs, access_log)
     listeners = _inherited(args.listen)
     for index in filter(None, args.bind.split(",")):
         listeners.append(bind_listener("proxy_listen", config.proxy_listen[int(index)], reuseport=True))
     proxy = await start_proxy(parts, listeners, access_log=access_log)
+    tune_collector()
+    settle_heap()
+    heap = HeapSettler(loop)
+    proxy.runtime.subscribe(heap.snapshot_installed)
     reloader = Reloader(proxy.reload)
     reloader.start()
     await channel.send({"op": "ready", "worker": args.index, "pid": os.getpid(), "seq": first_seq})
@@ -93,6 +99,7 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.create_task(watch_shared_database(parts.db, config.db_update_frequency, proxy, reloader)),
     ]
     timeout = await stop
+    heap.cancel()
     for task in tasks:
         task.cancel()
     await proxy.close(timeout)
