@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from tests.e2e.portal.harness import PortalThread, portal_thread
+from tests.helpers.browser import chromium
 from tests.integration.idp.harness import IdpThread, idp_thread
 
 
@@ -23,15 +24,5 @@ def portal(tmp_path: Path) -> Iterator[PortalThread]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            headless=True,
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with chromium() as launched:
+        yield launched
