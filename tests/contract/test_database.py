@@ -11,7 +11,7 @@ import pytest
 from sekisho.errors import ErrorCode, SchemaViolation, StoreError
 from sekisho.store.base import ChangeEvent
 from sekisho.store.dao import EntityDatabase
-from tests.contract.conftest import make_certificate
+from tests.helpers.certs import make_certificate
 
 
 async def _error(coro: Any) -> dict[str, Any]:
@@ -346,7 +346,7 @@ async def test_load_declarative_replaces_everything(db: EntityDatabase) -> None:
 
 
 async def test_a_ca_certificate_listed_by_a_service_cannot_be_deleted(db: EntityDatabase) -> None:
-    from tests.contract.conftest import make_ca_certificate
+    from tests.helpers.certs import make_ca_certificate
 
     ca = await db.insert("ca_certificates", {"cert": make_ca_certificate()})
     svc = await db.insert("services", {"name": "tls", "url": "https://a.example", "ca_certificates": [ca["id"]]})

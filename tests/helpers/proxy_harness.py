@@ -11,17 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any
 
 import httptools
 import httpx
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from sekisho.entities import EntityRegistry
 from sekisho.plugins.base import Plugin
@@ -29,7 +23,7 @@ from sekisho.plugins.registry import PluginRegistry
 from sekisho.proxy import ListenSpec, ProxyServer, ProxySettings
 from sekisho.runtime import Runtime
 
-__all__ = ["ProxyHarness", "RawResponse", "parse_responses", "raw_request", "self_signed"]
+__all__ = ["ProxyHarness", "RawResponse", "parse_responses", "raw_request"]
 
 Row = dict[str, Any]
 
@@ -187,29 +181,3 @@ async def raw_request(
         with contextlib.suppress(Exception):
             await writer.wait_closed()
     return received, closed
-
-
-def self_signed(common_name: str, directory: Path | None = None) -> tuple[str, str]:
-    """A self-signed certificate and key (PEM) for `common_name`; written to `directory` when given."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_pem = cert.public_bytes(serialization.Encoding.PEM).decode()
-    key_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    if directory is not None:
-        (directory / f"{common_name}.crt").write_text(cert_pem)
-        (directory / f"{common_name}.key").write_text(key_pem)
-    return cert_pem, key_pem

@@ -6,7 +6,8 @@ import uuid
 
 import pytest
 
-from tests.integration.admin.support import Admin, make_certificate
+from tests.helpers.certs import make_certificate
+from tests.integration.admin.support import Admin
 
 
 @pytest.fixture

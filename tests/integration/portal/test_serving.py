@@ -16,7 +16,7 @@ from sekisho.plugins.registry import PluginRegistry
 from sekisho.portal import PORTAL_ENTITIES, PortalContext, PortalSettings, build_portal, prepare_portal
 from sekisho.portal.serving import portal_context, serve_portal
 from sekisho.store.factory import open_database
-from tests.helpers.proxy_harness import self_signed
+from tests.helpers.certs import self_signed
 from tests.integration.portal.harness import open_portal_db
 
 

@@ -11,8 +11,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from sekisho.proxy import ProxySettings
+from tests.helpers.certs import self_signed
 from tests.helpers.echo_upstream import EchoUpstream, read_ws_frame, ws_frame
-from tests.helpers.proxy_harness import ProxyHarness, parse_responses, self_signed
+from tests.helpers.proxy_harness import ProxyHarness, parse_responses
 
 
 def _client_context() -> ssl.SSLContext:

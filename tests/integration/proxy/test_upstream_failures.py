@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from sekisho.proxy import ProxySettings
+from tests.helpers.certs import issue_certificate, self_signed
 from tests.helpers.echo_upstream import EchoUpstream
-from tests.helpers.proxy_harness import ProxyHarness, self_signed
+from tests.helpers.proxy_harness import ProxyHarness
 
 
 def _closed_port() -> int:
@@ -244,46 +245,16 @@ async def test_grpc_routes_answer_415_to_non_grpc_and_426_to_grpc_over_http1(ech
 
 def _ca_and_leaf(tmp_path: Path, name: str) -> tuple[str, Path, Path]:
     """A CA (PEM) and a leaf certificate for `name` (files) it signed."""
-    import datetime
     import ipaddress
 
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
 
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test ca")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(name))]), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca = issue_certificate("test ca", ca=True)
+    leaf = issue_certificate(name, issuer=ca, alt_names=[x509.IPAddress(ipaddress.ip_address(name))])
     cert_path, key_path = tmp_path / "leaf.crt", tmp_path / "leaf.key"
-    cert_path.write_bytes(leaf.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return ca.public_bytes(serialization.Encoding.PEM).decode(), cert_path, key_path
+    cert_path.write_text(leaf.cert_pem)
+    key_path.write_text(leaf.key_pem)
+    return ca.cert_pem, cert_path, key_path
 
 
 async def _tls_upstream(context: ssl.SSLContext) -> tuple[asyncio.Server, int]:

@@ -8,8 +8,9 @@ from pathlib import Path
 import uvloop
 
 from sekisho.proxy import ProxySettings
+from tests.helpers.certs import self_signed
 from tests.helpers.echo_upstream import EchoUpstream, read_ws_frame, ws_frame
-from tests.helpers.proxy_harness import ProxyHarness, self_signed
+from tests.helpers.proxy_harness import ProxyHarness
 from tests.integration.proxy.test_tls_and_websocket import _served_name_and_response
 
 
