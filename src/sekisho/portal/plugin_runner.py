@@ -4,8 +4,7 @@ outcome (short-circuit response, authenticated consumer, headers, cookies) is co
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import functools
 import json
 import logging
 import time
@@ -19,6 +18,7 @@ from starlette.responses import Response
 
 from sekisho import pdk
 from sekisho.pdk import PDK, Headers, ShortCircuit
+from sekisho.pdk.worker import WorkerNode
 from sekisho.plugins.base import Plugin
 from sekisho.store.base import Database
 
@@ -314,19 +314,11 @@ class _Router:
         return None
 
 
-class _Node:
-    def __init__(self, node_id: str, secret: bytes) -> None:
-        self._id = node_id
-        self._secret = secret
-
-    def get_id(self) -> str:
-        return self._id
-
-    def get_hostname(self) -> str:
-        return ""
-
-    def derive_secret(self, purpose: str) -> bytes:
-        return hmac.new(self._secret, b"sekisho-derive:" + purpose.encode(), hashlib.sha256).digest()
+# One node per (id, secret), so `kong.node.get_id()` stays the same across requests as in the proxy, even
+# when the portal runs without a node id (tests), where WorkerNode picks a random one.
+@functools.lru_cache(maxsize=8)
+def _portal_node(node_id: str, secret: bytes) -> WorkerNode:
+    return WorkerNode(node_id, None, secret)
 
 
 class _Ip:
@@ -379,7 +371,7 @@ class PortalKong:
     """The PDK given to the plugin (structurally a `sekisho.pdk.PDK`)."""
 
     def __init__(
-        self, request: Request, body: bytes, db: Database, outcome: AuthOutcome, *, plugin: str, node: _Node
+        self, request: Request, body: bytes, db: Database, outcome: AuthOutcome, *, plugin: str, node: pdk.Node
     ) -> None:
         self.request: pdk.Request = _Request(request, body)
         self.response: pdk.Response = _Response(outcome)
@@ -434,7 +426,7 @@ async def run_access(
         outcome = AuthOutcome(exit=ShortCircuit(413, {"message": "Request size limit exceeded"}, None))
         return outcome
     outcome = AuthOutcome()
-    kong: PDK = PortalKong(request, body, db, outcome, plugin=plugin.NAME, node=_Node(node_id, secret))
+    kong: PDK = PortalKong(request, body, db, outcome, plugin=plugin.NAME, node=_portal_node(node_id, secret))
     try:
         await plugin.access(kong, prepared)
     except ShortCircuit as stop:
