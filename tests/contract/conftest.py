@@ -6,7 +6,6 @@ afterwards; when the server is unreachable the PostgreSQL cases are skipped, unl
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -19,9 +18,8 @@ from sekisho.entities import EntityRegistry
 from sekisho.schema import EntitySchema, Foreign, Integer, Record, String, typedefs as t
 from sekisho.store.dao import EntityDatabase
 from sekisho.store.factory import open_database
+from tests.helpers.postgres import PG_HOST, PG_PORT, reset_public_schema, temporary_database
 
-PG_HOST = "127.0.0.1"
-PG_PORT = 5432
 BACKENDS = ["memory", "sqlite", "postgres"]
 
 KEYAUTH_CREDENTIALS = EntitySchema(
@@ -48,20 +46,6 @@ def make_registry() -> EntityRegistry:
     return EntityRegistry(configs.get, plugin_entities=[KEYAUTH_CREDENTIALS])
 
 
-def _pg_admin_dsn(database: str = "postgres") -> str:
-    return f"postgresql://postgres@{PG_HOST}:{PG_PORT}/{database}"
-
-
-async def _pg_execute(sql: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(_pg_admin_dsn(), timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @dataclass(frozen=True)
 class PgSession:
     """A fresh PostgreSQL database for this test session, or why there is none."""
@@ -72,31 +56,8 @@ class PgSession:
 
 @pytest.fixture(scope="session")
 def pg_session() -> Iterator[PgSession]:
-    import asyncio
-
-    name = f"sekisho_test_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # OSError when nothing listens, asyncpg's own errors otherwise
-        if os.environ.get("CI"):
-            raise
-        yield PgSession(None, f"PostgreSQL on {PG_HOST}:{PG_PORT} unreachable: {exc!r}")
-        return
-    try:
-        yield PgSession(_pg_admin_dsn(name))
-    finally:
-        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-async def reset_postgres(dsn: str) -> None:
-    """Wipe the session database between tests (fresh schema per test, one database per session)."""
-    import asyncpg
-
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    finally:
-        await conn.close()
+    with temporary_database("sekisho_test") as dsn:
+        yield PgSession(dsn, None if dsn else f"PostgreSQL on {PG_HOST}:{PG_PORT} unreachable")
 
 
 async def build_database(kind: str, tmp_path: Path, pg: PgSession, **kwargs: Any) -> EntityDatabase:
@@ -116,7 +77,7 @@ async def build_database(kind: str, tmp_path: Path, pg: PgSession, **kwargs: Any
 async def db(request: pytest.FixtureRequest, tmp_path: Path, pg_session: PgSession) -> AsyncIterator[EntityDatabase]:
     kind = request.param
     if kind == "postgres" and pg_session.dsn is not None:
-        await reset_postgres(pg_session.dsn)
+        await reset_public_schema(pg_session.dsn)
     database = await build_database(kind, tmp_path, pg_session)
     if kind == "postgres":
         from sekisho.store.migrations import bootstrap

@@ -12,7 +12,8 @@ from sekisho.errors import StoreError
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.store.dao import EntityDatabase
 from sekisho.store.declarative import export_declarative, parse_document
-from tests.contract.conftest import BACKENDS, PgSession, build_database, reset_postgres
+from tests.contract.conftest import BACKENDS, PgSession, build_database
+from tests.helpers.postgres import reset_public_schema
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,7 @@ async def pdb(
     request: pytest.FixtureRequest, tmp_path: Path, pg_session: PgSession, bundled_registry: EntityRegistry
 ) -> AsyncIterator[EntityDatabase]:
     if request.param == "postgres" and pg_session.dsn is not None:
-        await reset_postgres(pg_session.dsn)
+        await reset_public_schema(pg_session.dsn)
     db = await build_database(request.param, tmp_path, pg_session, registry=bundled_registry)
     if request.param == "postgres":
         from sekisho.store.migrations import bootstrap

@@ -6,8 +6,6 @@ dropped afterwards; they are skipped when no server answers (unless CI is set).
 
 from __future__ import annotations
 
-import asyncio
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -22,35 +20,14 @@ from sekisho.entities import EntityRegistry
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.store.base import Database
 from sekisho.store.factory import open_database
+from tests.helpers.postgres import reset_public_schema, temporary_database
 from tests.integration.admin.support import TEST_PLUGINS, Admin, AdminFactory, serve
-
-PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
-
-
-async def _pg_execute(sql: str, database: str = "postgres") -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(f"{PG_SERVER}/{database}", timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 @pytest.fixture(scope="session")
 def pg_dsn() -> Iterator[str | None]:
-    name = f"sekisho_admin_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
-    except Exception:  # nothing listening, or asyncpg's own errors
-        if os.environ.get("CI"):
-            raise
-        yield None
-        return
-    try:
-        yield f"{PG_SERVER}/{name}"
-    finally:
-        asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with temporary_database("sekisho_admin") as dsn:
+        yield dsn
 
 
 async def make_database(strategy: str, tmp_path: Path, plugins: PluginRegistry, pg_dsn: str | None) -> Database:
@@ -63,7 +40,7 @@ async def make_database(strategy: str, tmp_path: Path, plugins: PluginRegistry, 
             pytest.skip("PostgreSQL on 127.0.0.1:5432 is not reachable")
         from sekisho.store.migrations import bootstrap
 
-        await _pg_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public", pg_dsn.rsplit("/", 1)[1])
+        await reset_public_schema(pg_dsn)
         db = open_database("postgres", registry=registry, node_id=node_id, pg_dsn=pg_dsn)
         await bootstrap(db)
         return db

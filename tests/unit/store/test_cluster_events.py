@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from sekisho.store.dao import EntityDatabase
-from tests.contract.conftest import PgSession, build_database, reset_postgres
+from tests.contract.conftest import PgSession, build_database
+from tests.helpers.postgres import reset_public_schema
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -18,7 +19,7 @@ async def two_nodes(
     request: pytest.FixtureRequest, tmp_path: Path, pg_session: PgSession
 ) -> AsyncIterator[tuple[EntityDatabase, EntityDatabase]]:
     if request.param == "postgres" and pg_session.dsn is not None:
-        await reset_postgres(pg_session.dsn)
+        await reset_public_schema(pg_session.dsn)
     path = str(tmp_path / "cluster.db")
     first = await build_database(request.param, tmp_path, pg_session, node_id="node-a", sqlite_path=path)
     second = await build_database(request.param, tmp_path, pg_session, node_id="node-b", sqlite_path=path)

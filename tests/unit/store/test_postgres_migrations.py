@@ -15,13 +15,14 @@ from sekisho.store.migrations import (
     reset,
     up,
 )
-from tests.contract.conftest import PgSession, make_registry, reset_postgres
+from tests.contract.conftest import PgSession, make_registry
+from tests.helpers.postgres import reset_public_schema
 
 
 async def test_lifecycle_of_a_postgres_schema(pg_session: PgSession) -> None:
     if pg_session.dsn is None:
         pytest.skip(pg_session.skip_reason or "PostgreSQL unavailable")
-    await reset_postgres(pg_session.dsn)
+    await reset_public_schema(pg_session.dsn)
     db = open_database("postgres", registry=make_registry(), node_id="n1", pg_dsn=pg_session.dsn)
     try:
         with pytest.raises(StoreError) as info:
