@@ -39,6 +39,7 @@ class RogueProvider:
     client_id: str = "client-1"
     client_secret: str | None = None
     subject: str = "user-1"
+    sid: str | None = None  # put in ID tokens when set (back-channel logout by session)
     extra_id_claims: dict[str, Any] = field(default_factory=dict)
     extra_access_claims: dict[str, Any] = field(default_factory=dict)
     token_lifetime: int = 300
@@ -89,6 +90,27 @@ class RogueProvider:
         base.update(overrides)
         return {k: v for k, v in base.items() if v is not None}
 
+    def logout_token(
+        self,
+        *,
+        key: RSAKey | ECKey | OctKey | None = None,
+        header: dict[str, Any] | None = None,
+        **overrides: Any,
+    ) -> str:
+        """A Back-Channel Logout token for `self.subject` (claims set to None are left out)."""
+        claims = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "iat": int(time.time()),
+            "jti": uuid.uuid4().hex,
+            "sub": self.subject,
+            "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
+            **overrides,
+        }
+        return self.sign(
+            {k: v for k, v in claims.items() if v is not None}, key=key, header={"typ": "logout+jwt", **(header or {})}
+        )
+
     def mint(self, nonce: str | None = None) -> dict[str, Any]:
         """A token response like Cognito's: JWT access token without `aud`, ID token with `aud`."""
         now = int(time.time())
@@ -116,6 +138,7 @@ class RogueProvider:
             "exp": now + self.token_lifetime,
             "at_hash": base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode(),
             **({"nonce": nonce} if nonce else {}),
+            **({"sid": self.sid} if self.sid else {}),
             **self.extra_id_claims,
             **self.tamper_id_token,
         }

@@ -111,6 +111,7 @@ class TokenVerifier:
         hs_secrets: Sequence[str] = (),
         cache_size: int = 10000,
         clock: Callable[[], float] = time.time,
+        accepted_types: Collection[str] = ("jwt", "at+jwt", "application/at+jwt"),
     ) -> None:
         algs = set(allowed_algs) - {"none"}
         if not hs_secrets:
@@ -124,6 +125,7 @@ class TokenVerifier:
         self._cache: OrderedDict[bytes, tuple[float, VerifiedToken]] = OrderedDict()
         self._cache_size = cache_size
         self._clock = clock
+        self._accepted_types = frozenset(t.lower() for t in accepted_types)
 
     async def verify(self, token: str) -> VerifiedToken:
         """Check structure and signature; claims are the caller's job (`check_id_token`, ...)."""
@@ -140,7 +142,7 @@ class TokenVerifier:
         if not isinstance(alg, str) or alg not in self.allowed_algs:
             raise TokenError(f"token algorithm {alg!r} is not allowed")
         typ = header.get("typ")
-        if typ is not None and (not isinstance(typ, str) or typ.lower() not in ("jwt", "at+jwt", "application/at+jwt")):
+        if typ is not None and (not isinstance(typ, str) or typ.lower() not in self._accepted_types):
             raise TokenError("token type is not JWT")
         if "crit" in header:
             raise TokenError("token has critical header parameters")
@@ -223,6 +225,11 @@ def _check_times(claims: dict[str, Any], *, now: float, leeway: float, require_e
         raise TokenError("token not valid yet")
 
 
+def _is_logout_token(claims: dict[str, Any]) -> bool:
+    events = claims.get("events")
+    return isinstance(events, dict) and "http://schemas.openid.net/event/backchannel-logout" in events
+
+
 def _left_half_hash(value: str, alg: str) -> str:
     hasher = hashlib.sha512 if alg == "EdDSA" else _HASHES.get(alg[-3:], hashlib.sha256)
     digest = hasher(value.encode("ascii")).digest()
@@ -259,6 +266,8 @@ def check_id_token(
     _check_times(claims, now=now, leeway=leeway, require_exp=True, require_iat=True)
     if claims.get("token_use") not in (None, "id"):
         raise TokenError("token is not an ID token")
+    if _is_logout_token(claims):
+        raise TokenError("a logout token is not an ID token")
     if nonce is not None and claims.get("nonce") != nonce:
         raise TokenError("invalid nonce claim")
     if access_token is not None and "at_hash" in claims:
@@ -294,6 +303,8 @@ def check_access_token(
     token_use = claims.get("token_use")
     if token_use is not None and token_use != "access":
         raise TokenError("token is not an access token")
+    if _is_logout_token(claims):
+        raise TokenError("a logout token is not an access token")
     if str(verified.header.get("typ") or "").lower() not in ("at+jwt", "application/at+jwt") and any(
         name in claims for name in _ID_TOKEN_ONLY_CLAIMS
     ):

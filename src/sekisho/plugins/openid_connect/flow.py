@@ -14,6 +14,7 @@ import time
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlencode
 
+from sekisho.oidc.backchannel import normalised_issuer, session_subjects
 from sekisho.oidc.client import TokenResponse, authorization_url
 from sekisho.oidc.discovery import ProviderMetadata
 from sekisho.oidc.errors import OIDCError, ProviderError, TokenError
@@ -23,6 +24,7 @@ from sekisho.oidc.redirects import same_origin_path
 from sekisho.oidc.session import Session, SessionManager
 from sekisho.oidc.tokens import check_access_token, check_id_token, claim_at
 from sekisho.pdk import PDK
+from sekisho.plugins.openid_connect.backchannel import answer_backchannel_logout, is_backchannel_logout
 from sekisho.plugins.openid_connect.prepared import ClientRegistration, Prepared
 
 __all__ = ["AccessFlow"]
@@ -129,6 +131,8 @@ class AccessFlow:
             self._strip_spoofed_headers()
         if not conf["run_on_preflight"] and kong.request.get_method() == "OPTIONS":
             return
+        if self.p.logout_store is not None and is_backchannel_logout(kong, self.p):
+            await answer_backchannel_logout(kong, self.p)
         if conf.get("anonymous") and kong.client.get_credential() is not None:
             return  # another auth plugin already authenticated: logical OR of auth plugins
         self._choose_client()
@@ -144,6 +148,8 @@ class AccessFlow:
         try:
             if "session" in methods:
                 self.session = await self.session_manager.open(self.cookies)
+                if self.session is not None and await self._logged_out_by_provider(self.session):
+                    self.session = None
             if await self._logout_requested():
                 await self._logout()
             await self._authenticate(methods)
@@ -267,6 +273,28 @@ class AccessFlow:
                 params["client_id"] = self.client.client_id
             self._redirect(authorization_url(end_session, params) if params else end_session)
         self._exit(204, None, dict(_NO_CACHE))
+
+    def _session_subjects(self, session: Session) -> list[tuple[str, str, str]]:
+        data = session.data
+        claims = data.get("id_claims") or {}
+        iss = data.get("iss") or claims.get("iss") or (self.metadata.issuer if self.metadata else self.conf["issuer"])
+        sub = data.get("sub") or claims.get("sub")
+        sid = data.get("sid") or claims.get("sid")
+        return session_subjects(
+            normalised_issuer(str(iss)),
+            sub if isinstance(sub, str) else None,
+            sid if isinstance(sid, str) else None,
+        )
+
+    async def _logged_out_by_provider(self, session: Session) -> bool:
+        """Back-channel logout: a session opened before its sub/sid was logged out is over."""
+        store = self.p.logout_store
+        if store is None:
+            return False
+        if await store.revoked_after(self._session_subjects(session), session.created_at):
+            self.kong.log.info("openid-connect: the session was ended by a back-channel logout")
+            return True
+        return False
 
     # -- authentication ----------------------------------------------------------------------------------------
     async def _authenticate(self, methods: set[str]) -> None:
@@ -855,10 +883,19 @@ class AccessFlow:
             session.data["tokens"] = self.tokens
             session.data["id_claims"] = self.id_claims
             session.data["client"] = self.client.index if self.client else 0
+            # who the session belongs to, so a back-channel logout (by sub or sid) can find it
+            subject = self.id_claims or self.access_claims or {}
+            for claim in ("iss", "sub", "sid"):
+                if isinstance(subject.get(claim), str):
+                    session.data[claim] = subject[claim]
         if self.session_manager.needs_save(session):
             self.set_cookies.extend(
                 await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies)
             )
+            if self.p.logout_store is not None and self.p.session_storage is not None:
+                await self.p.logout_store.index_session(
+                    self._session_subjects(session), session.id, self.p.logout_state_ttl()
+                )
         self.session = session
         # The upstream never sees our session cookie.
         cookie_header = self.kong.request.get_header("cookie")

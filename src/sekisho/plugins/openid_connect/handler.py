@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+from sekisho.oidc.backchannel import LogoutStore, MemoryLogoutStore, RedisLogoutStore
 from sekisho.oidc.session import RedisSessionStorage, SessionStorage
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
@@ -26,10 +27,22 @@ class Handler(Plugin[Prepared]):
     def __init__(self) -> None:
         self._pool = ProviderPool()
         self._redis: dict[tuple[Any, ...], Any] = {}
+        self._memory_logouts = MemoryLogoutStore()
 
     def _session_storage(self, conf: Mapping[str, Any]) -> SessionStorage | None:
         if conf["session_storage"] != "redis":
             return None
+        return RedisSessionStorage(self._redis_client(conf), prefix=conf["session_redis_prefix"])
+
+    def _logout_store(self, conf: Mapping[str, Any]) -> LogoutStore | None:
+        if not conf.get("backchannel_logout_uri_suffix"):
+            return None
+        storage = conf.get("backchannel_logout_storage") or conf["session_storage"]
+        if storage == "redis":
+            return RedisLogoutStore(self._redis_client(conf), prefix=conf["session_redis_prefix"])
+        return self._memory_logouts
+
+    def _redis_client(self, conf: Mapping[str, Any]) -> Any:
         key = (
             conf["session_redis_host"],
             conf["session_redis_port"],
@@ -53,10 +66,10 @@ class Handler(Plugin[Prepared]):
                 socket_timeout=(conf.get("session_redis_read_timeout") or 2000) / 1000.0,
             )
             self._redis[key] = client
-        return RedisSessionStorage(client, prefix=conf["session_redis_prefix"])
+        return client
 
     def prepare(self, config: Mapping[str, Any]) -> Prepared:
-        return Prepared.build(config, self._pool, self._session_storage(config))
+        return Prepared.build(config, self._pool, self._session_storage(config), self._logout_store(config))
 
     async def access(self, kong: PDK, conf: Prepared) -> None:
         await AccessFlow(kong, conf).run()

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from sekisho.oidc.backchannel import LOGOUT_TOKEN_TYPES, LogoutStore
 from sekisho.oidc.client import OAuthClient
 from sekisho.oidc.discovery import Provider, ProviderMetadata
 from sekisho.oidc.http import OutboundHttp
@@ -131,6 +132,8 @@ class Prepared:
     clients: list[ClientRegistration]
     session_storage: SessionStorage | None
     _verifier: TokenVerifier | None = None
+    logout_store: LogoutStore | None = None  # set when back-channel logout is configured
+    _logout_verifier: TokenVerifier | None = None
     introspection_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
     identity_headers: frozenset[str] = frozenset()
     # (upstream?, item, header name) for the configured `<direction>_<item>_header`s, and
@@ -142,7 +145,13 @@ class Prepared:
     _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, conf: Mapping[str, Any], pool: ProviderPool, session_storage: SessionStorage | None) -> Prepared:
+    def build(
+        cls,
+        conf: Mapping[str, Any],
+        pool: ProviderPool,
+        session_storage: SessionStorage | None,
+        logout_store: LogoutStore | None = None,
+    ) -> Prepared:
         verify: bool | str = conf["ssl_verify"]
         if verify and conf.get("ssl_ca_bundle"):
             verify = str(conf["ssl_ca_bundle"])
@@ -164,6 +173,7 @@ class Prepared:
             provider=provider,
             clients=clients,
             session_storage=session_storage,
+            logout_store=logout_store,
             identity_headers=_upstream_header_names(conf),
             item_headers=tuple(
                 (direction == "upstream", item, str(conf[f"{direction}_{item}_header"]))
@@ -191,17 +201,40 @@ class Prepared:
         return [c.client_id for c in self.clients]
 
     # -- verification -------------------------------------------------------------------------------------
+    def _pinned_algs(self, metadata: ProviderMetadata) -> tuple[set[str], list[str]]:
+        advertised = [a for a in metadata.id_token_signing_alg_values_supported if a in ALG_KEY_TYPES]
+        algs = set(advertised or ["RS256"])
+        secrets: list[str] = []
+        if self.conf["enable_hs_signatures"]:
+            secrets = [s for s in (self.conf.get("client_secret") or []) if s]
+            if secrets:
+                algs |= HS_ALGS
+        return algs, secrets
+
     def verifier(self, metadata: ProviderMetadata) -> TokenVerifier:
         if self._verifier is None:
-            advertised = [a for a in metadata.id_token_signing_alg_values_supported if a in ALG_KEY_TYPES]
-            algs = set(advertised or ["RS256"])
-            secrets: list[str] = []
-            if self.conf["enable_hs_signatures"]:
-                secrets = [s for s in (self.conf.get("client_secret") or []) if s]
-                if secrets:
-                    algs |= HS_ALGS
+            algs, secrets = self._pinned_algs(metadata)
             self._verifier = TokenVerifier(self.provider.keys, allowed_algs=algs, hs_secrets=secrets)
         return self._verifier
+
+    def logout_verifier(self, metadata: ProviderMetadata) -> TokenVerifier:
+        """Logout tokens: the same keys and pinned algorithms as ID tokens, their own `typ`, and no cache
+        shared with the verifier of ID and access tokens (a logout token is never either)."""
+        if self._logout_verifier is None:
+            algs, secrets = self._pinned_algs(metadata)
+            self._logout_verifier = TokenVerifier(
+                self.provider.keys,
+                allowed_algs=algs,
+                hs_secrets=secrets,
+                cache_size=0,
+                accepted_types=LOGOUT_TOKEN_TYPES,
+            )
+        return self._logout_verifier
+
+    def logout_state_ttl(self) -> float:
+        """How long a revocation (and the sub/sid session index) must outlive the sessions it may end."""
+        absolute = self.conf.get("session_absolute_timeout")
+        return float(absolute) if absolute else 30 * 86400.0
 
     def issuers(self, metadata: ProviderMetadata) -> list[str]:
         return [metadata.issuer, *(self.conf.get("issuers_allowed") or [])]

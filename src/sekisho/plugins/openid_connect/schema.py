@@ -242,6 +242,23 @@ _FIELDS: dict[str, Field] = {
     "logout_revoke": flag(False, "Revoke tokens at the provider on logout."),
     "logout_revoke_access_token": flag(True, "With `logout_revoke`: revoke the access token."),
     "logout_revoke_refresh_token": flag(True, "With `logout_revoke`: revoke the refresh token."),
+    # -- back-channel logout (sekisho addition: OpenID Connect Back-Channel Logout 1.0) --------------------------
+    "backchannel_logout_uri_suffix": String(
+        description="A POST to a path ending with this suffix (on a route where the plugin runs) is the "
+        "back-channel logout endpoint (register its URL as the client's `backchannel_logout_uri`). "
+        "Unset: no back-channel logout."
+    ),
+    "backchannel_logout_storage": String(
+        one_of=["memory", "redis"],
+        description="Where the logout state (revoked sub/sid, seen `jti`s, session index) lives: `redis` "
+        "(the `session_redis_*` server, shared by every worker and node) or `memory` (this worker only, "
+        "bounded). Default: `redis` when `session_storage = redis`, else `memory`.",
+    ),
+    "backchannel_logout_token_max_age": Integer(
+        default=300,
+        between=(1, 86400),
+        description="How old (by `iat`, plus `leeway`) a logout token may be; its `jti` is remembered that long.",
+    ),
     # -- failures -----------------------------------------------------------------------------------------------
     "unauthorized_redirect_uri": urls("Redirect here instead of answering 401."),
     "unauthorized_error_message": String(default="Unauthorized", description="Message of 401 answers."),
