@@ -24,6 +24,7 @@ __all__ = [
     "MemoryLogoutStore",
     "RedisLogoutStore",
     "check_logout_token",
+    "logout_subjects",
     "normalised_issuer",
     "session_subjects",
 ]

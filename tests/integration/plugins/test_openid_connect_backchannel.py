@@ -147,6 +147,46 @@ class TestValidLogoutToken:
                 await client.delete(key)
             await client.aclose()
 
+    @pytest.mark.redis
+    async def test_cookie_sessions_are_refused_on_every_node_sharing_redis(self, rig: Rig, tmp_path: Path) -> None:
+        prefix = f"sekisho-bcl-test-{time.time_ns()}"
+        shared = {
+            "session_secret": "a-session-secret-shared-by-nodes",
+            "backchannel_logout_storage": "redis",
+            "session_redis_prefix": prefix,
+        }
+        await protect(rig, **shared)
+        browser = await logged_in(rig, "grace")
+        cookie = {"Cookie": f"session={browser.cookies['session']}"}
+        client = redis_asyncio.Redis(host="127.0.0.1", port=6379)
+        (tmp_path / "second").mkdir()
+        try:
+            async with rogue_rig(tmp_path / "second") as second:
+                second.op.base_url = rig.op.base_url
+                await protect(second, **shared)
+                assert (await second.gw.client.get("/api/data", headers={**XHR, **cookie})).status_code == 200
+                assert (await post_logout(rig, rig.op.logout_token())).status_code == 200  # reaches node one
+                assert (await second.gw.client.get("/api/data", headers={**XHR, **cookie})).status_code == 401
+                assert (await browser.get("/api/data", headers=XHR)).status_code == 401
+        finally:
+            async for key in client.scan_iter(f"{prefix}:*"):
+                await client.delete(key)
+            await client.aclose()
+
+    async def test_without_redis_the_memory_list_is_per_node(self, rig: Rig, tmp_path: Path) -> None:
+        """The documented limit of `backchannel_logout_storage = memory`: the other node never hears of it."""
+        shared = {"session_secret": "a-session-secret-shared-by-nodes"}
+        await protect(rig, **shared)
+        browser = await logged_in(rig, "heidi")
+        cookie = {"Cookie": f"session={browser.cookies['session']}"}
+        (tmp_path / "second").mkdir()
+        async with rogue_rig(tmp_path / "second") as second:
+            second.op.base_url = rig.op.base_url
+            await protect(second, **shared)
+            assert (await post_logout(rig, rig.op.logout_token())).status_code == 200
+            assert (await browser.get("/api/data", headers=XHR)).status_code == 401
+            assert (await second.gw.client.get("/api/data", headers={**XHR, **cookie})).status_code == 200
+
 
 class TestInvalidLogoutTokens:
     @pytest.mark.parametrize(
