@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import secrets
 import socket
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any, TypeVar
 
 import uvicorn
 from tests.helpers.echo_upstream import EchoUpstream
+from tests.helpers.loop_thread import LoopThread
 from tests.integration.portal.harness import PLUGINS, open_portal_db
 
 from sekisho.plugins.registry import PluginRegistry
@@ -33,8 +33,9 @@ def _bound_socket() -> socket.socket:
     return sock
 
 
-class PortalThread:
+class PortalThread(LoopThread):
     def __init__(self, data_dir: Path) -> None:
+        super().__init__("sekisho-portal")
         self.data_dir = data_dir
         self._gui_sock = _bound_socket()
         self._api_sock = _bound_socket()
@@ -43,24 +44,8 @@ class PortalThread:
         self.proxy_url = ""
         self.db: Database | None = None
         self.ctx: PortalContext | None = None
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._main, name="sekisho-portal", daemon=True)
 
-    def _main(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    async def serve(self) -> None:
         db, plugins = await open_portal_db(self.data_dir)
         self.db = db
         host = self.gui_url.removeprefix("http://")
@@ -88,9 +73,9 @@ class PortalThread:
                     task.result()
                     raise RuntimeError("a portal server stopped while starting")
             await asyncio.sleep(0.01)
-        self._ready.set()
+        self.ready()
         try:
-            await self._stop.wait()
+            await self.stopped()
         finally:
             for server, _ in servers:
                 server.should_exit = True
@@ -103,26 +88,18 @@ class PortalThread:
             await db.close()
 
     def start(self) -> PortalThread:
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
+        self.start_thread()
         return self
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
+        self.stop_thread()
         self._gui_sock.close()
         self._api_sock.close()
 
     def call(self, fn: Callable[[Database], Awaitable[T]]) -> T:
-        assert self.db is not None
-        return asyncio.run_coroutine_threadsafe(_invoke(fn, self.db), self._loop).result(30)
-
-
-async def _invoke(fn: Callable[[Database], Awaitable[T]], db: Database) -> T:
-    return await fn(db)
+        db = self.db
+        assert db is not None
+        return self.run(lambda: fn(db))
 
 
 @contextmanager

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,50 +11,31 @@ from sekisho.idp.clock import Clock
 from sekisho.idp.config import IdpSettings
 from sekisho.idp.server import RunningIdp, running_idp
 from sekisho.idp.services import Services
+from tests.helpers.loop_thread import LoopThread
 
 T = TypeVar("T")
 
 
-class IdpThread:
+class IdpThread(LoopThread):
     def __init__(self, settings: IdpSettings, clock: Clock | None = None) -> None:
+        super().__init__("sekisho-idp")
         self._settings = settings
         self._clock = clock
-        self._loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._error: BaseException | None = None
         self.running: RunningIdp | None = None
-        self._thread = threading.Thread(target=self._main, name="sekisho-idp", daemon=True)
 
-    def _main(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        try:
-            self._loop.run_until_complete(self._serve())
-        except BaseException as exc:  # surfaced to the test thread
-            self._error = exc
-            self._ready.set()
-        finally:
-            self._loop.close()
-
-    async def _serve(self) -> None:
-        self._stop = asyncio.Event()
+    async def serve(self) -> None:
         async with running_idp(self._settings, self._clock) as running:
             self.running = running
-            self._ready.set()
-            await self._stop.wait()
+            self.ready()
+            await self.stopped()
 
     def start(self) -> IdpThread:
-        self._thread.start()
-        self._ready.wait(30)
-        if self._error is not None:
-            raise self._error
+        self.start_thread()
         assert self.running is not None, "sekisho idp did not start"
         return self
 
     def stop(self) -> None:
-        if self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(30)
+        self.stop_thread()
 
     @property
     def url(self) -> str:
@@ -75,14 +54,11 @@ class IdpThread:
 
     def call(self, fn: Callable[[Services], Awaitable[T]]) -> T:
         """Run `fn(services)` on the IdP's loop and wait for it (store inspection in tests)."""
-        return asyncio.run_coroutine_threadsafe(_invoke(fn, self.services), self._loop).result(30)
+        services = self.services
+        return self.run(lambda: fn(services))
 
     def domain_url(self, prefix: str) -> str:
         return f"{self.url}/domains/{prefix}"
-
-
-async def _invoke(fn: Callable[[Services], Awaitable[T]], svc: Services) -> T:
-    return await fn(svc)
 
 
 @contextmanager
