@@ -62,27 +62,42 @@ async def _portal_login_lands_on(gui: str, api: str) -> str:
         return str(response.url)
 
 
-async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
+async def _start_demo(directory: str, *options: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "sekisho",
         "demo",
         "--dir",
-        str(tmp_path / "demo"),
+        directory,
         "--free-ports",
+        *options,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+
+
+async def _output_until_ready(process: asyncio.subprocess.Process, seconds: float) -> str:
+    """What the demo printed up to "Press Ctrl-C to stop." (all of it, when it ended before that)."""
     assert process.stdout is not None
     output = ""
     try:
-        async with asyncio.timeout(120):
+        async with asyncio.timeout(seconds):
             while "Press Ctrl-C to stop." not in output:
                 line = await process.stdout.readline()
                 if not line:
                     break
                 output += line.decode()
+    except TimeoutError:
+        raise AssertionError(f"the demo was not ready within {seconds} s:\n{output}") from None
+    return output
+
+
+async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    process = await _start_demo(str(tmp_path / "demo"))
+    output = ""
+    try:
+        output = await _output_until_ready(process, 120)
         assert "sekisho demo is running" in output, output
         assert "OpenID Connect part skipped" not in output, output
         proxy = re.search(r"proxy\s+(http://127\.0\.0\.1:\d+)", output)
@@ -124,27 +139,9 @@ async def test_demo_serves_sample_routes_oidc_and_stops_on_ctrl_c(tmp_path: Path
 
 
 async def test_demo_without_the_identity_provider(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sekisho",
-        "demo",
-        "--dir",
-        str(tmp_path / "d"),
-        "--free-ports",
-        "--no-idp",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    output = ""
+    process = await _start_demo(str(tmp_path / "d"), "--no-idp")
     try:
-        async with asyncio.timeout(90):
-            while "Press Ctrl-C to stop." not in output:
-                line = await process.stdout.readline()
-                if not line:
-                    break
-                output += line.decode()
+        output = await _output_until_ready(process, 90)
         assert "sekisho demo is running" in output and "OpenID Connect" not in output, output
         process.send_signal(signal.SIGINT)
         await asyncio.wait_for(process.communicate(), 60)
@@ -170,26 +167,9 @@ def _pids_with(marker: str) -> list[int]:
 
 async def test_a_killed_demo_leaves_no_node_or_idp_behind(tmp_path: Path) -> None:
     demo_dir = str(tmp_path / "killed")
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "sekisho",
-        "demo",
-        "--dir",
-        demo_dir,
-        "--free-ports",
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert process.stdout is not None
-    output = ""
+    process = await _start_demo(demo_dir)
     try:
-        async with asyncio.timeout(120):
-            while "Press Ctrl-C to stop." not in output:
-                line = await process.stdout.readline()
-                if not line:
-                    break
-                output += line.decode()
+        output = await _output_until_ready(process, 120)
         children = [pid for pid in _pids_with(demo_dir) if pid != process.pid]
         assert len(children) >= 2, output  # the node and the identity provider
         process.kill()
