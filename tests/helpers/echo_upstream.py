@@ -92,28 +92,10 @@ class EchoUpstream:
         chunks: list[bytes] = []
         size = 0
         next_pause = 1 << 20
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            while True:
-                line = await reader.readuntil(b"\r\n")
-                length = int(line.split(b";")[0].strip(), 16)
-                if length == 0:
-                    await reader.readuntil(b"\r\n")
-                    break
-                remaining = length
-                while remaining:
-                    piece = await reader.read(min(remaining, 1 << 20))
-                    if not piece:
-                        raise asyncio.IncompleteReadError(b"", remaining)
-                    remaining -= len(piece)
-                    size += len(piece)
-                    if keep:
-                        chunks.append(piece)
-                    if pace and size >= next_pause:
-                        next_pause += 1 << 20
-                        await asyncio.sleep(pace / 1000)
-                await reader.readexactly(2)
-        else:
-            remaining = int(headers.get("content-length", "0") or 0)
+
+        async def consume(remaining: int) -> None:
+            """Read `remaining` bytes, pausing `pace` ms after each MiB."""
+            nonlocal size, next_pause
             while remaining:
                 piece = await reader.read(min(remaining, 1 << 20))
                 if not piece:
@@ -125,6 +107,18 @@ class EchoUpstream:
                 if pace and size >= next_pause:
                     next_pause += 1 << 20
                     await asyncio.sleep(pace / 1000)
+
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            while True:
+                line = await reader.readuntil(b"\r\n")
+                length = int(line.split(b";")[0].strip(), 16)
+                if length == 0:
+                    await reader.readuntil(b"\r\n")
+                    break
+                await consume(length)
+                await reader.readexactly(2)
+        else:
+            await consume(int(headers.get("content-length", "0") or 0))
         return b"".join(chunks) if keep else size
 
     async def _handle(self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
