@@ -21,6 +21,7 @@ from sekisho.pdk.worker import WorkerNode, WorkerPDK
 from sekisho.plugins.base import Plugin
 from sekisho.plugins.registry import PluginRegistry
 from sekisho.runtime.balancer import TargetHealth
+from sekisho.runtime.compact import compact_rows
 from sekisho.runtime.entity_reader import DatabaseEntityReader
 from sekisho.runtime.healthcheck import ActiveHealthChecker
 from sekisho.runtime.snapshot import SNAPSHOT_ENTITIES, Snapshot, build_snapshot
@@ -115,11 +116,14 @@ class Runtime:
         for entity in SNAPSHOT_ENTITIES:
             if entity in db.registry:
                 rows[entity] = await db.all(entity)
-        snapshot = await asyncio.to_thread(build_snapshot, rows, self.instances, version=version, health=self.health)
+        snapshot = await asyncio.to_thread(self._build, rows, version)
         if build < self._installed_build:
             return self.snapshot  # a reload that started later already installed newer rows
         self._installed_build = build
         return self._install(snapshot, rows)
+
+    def _build(self, rows: dict[str, list[Row]], version: int) -> Snapshot:
+        return build_snapshot(compact_rows(rows), self.instances, version=version, health=self.health)
 
     def _install(self, snapshot: Snapshot, rows: Mapping[str, list[Row]]) -> Snapshot:
         live = set()
