@@ -54,6 +54,12 @@ async def test_update_merges_and_keeps_created_at(db: EntityDatabase) -> None:
 async def test_update_of_a_missing_row_is_not_found(db: EntityDatabase) -> None:
     body = await _error(db.update("services", "ghost", {"retries": 1}))
     assert body["code"] == ErrorCode.NOT_FOUND and body["name"] == "not found"
+    assert body["message"] == "could not find the entity with '{name=\"ghost\"}'"
+    assert body["fields"] == {"name": "ghost"}
+    ident = str(uuid.uuid4())
+    body = await _error(db.update("services", ident, {"retries": 1}))
+    assert body["message"] == f"could not find the entity with primary key '{{id=\"{ident}\"}}'"
+    assert body["fields"] == {"id": ident}
 
 
 async def test_rename_frees_the_old_name(db: EntityDatabase) -> None:

@@ -58,12 +58,7 @@ class EntityWriter:
                 raise _not_found(schema, ident)
             schema.update(_without_write_only(schema, existing), await self._comparable(schema, patch))
             raise _unsupported("update", schema, ident)
-        try:
-            return await self.db.update(schema.name, ident, patch)
-        except StoreError as exc:
-            if exc.code is ErrorCode.NOT_FOUND and exc.fields is None:
-                raise _not_found(schema, ident) from exc
-            raise
+        return await self.db.update(schema.name, ident, patch)
 
     async def upsert(self, schema: EntitySchema, ident: str, data: Mapping[str, Any]) -> Row:
         if self.db.read_only:

@@ -601,9 +601,9 @@ def _foreign_violation(field_name: str, key: dict[str, Any], parent: str) -> Sto
 
 
 def _not_found(schema: EntitySchema, ident: str) -> StoreError:
+    """Kong's `not_found` / `not_found_by_field`: the key is both in the message and in `fields`."""
     key = "id" if is_uuid(ident) or schema.endpoint_key is None else schema.endpoint_key
-    if key == "id":
-        return StoreError(
-            ErrorCode.NOT_FOUND, f"could not find the entity with primary key '{lua_table({key: ident})}'"
-        )
-    return StoreError(ErrorCode.NOT_FOUND, f"could not find the entity with '{lua_table({key: ident})}'")
+    prefix = "primary key " if key == "id" else ""
+    return StoreError(
+        ErrorCode.NOT_FOUND, f"could not find the entity with {prefix}'{lua_table({key: ident})}'", {key: ident}
+    )
