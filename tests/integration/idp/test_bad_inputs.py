@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.integration.idp.flows import CALLBACK, SIGNOUT, Seeded, login_for_code, pkce_pair, query_of, seed_pool
+from tests.integration.idp.flows import CALLBACK, SIGNOUT, Seeded, login_for_code, pkce_pair, query_of
 from tests.integration.idp.harness import IdpThread
 
 TARGET = "AWSCognitoIdentityProviderService."
-
-
-@pytest.fixture
-def seeded(idp: IdpThread, cognito: Any) -> Seeded:
-    return seed_pool(idp, cognito)
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def api(http: httpx.Client, idp: IdpThread, action: str, body: bytes) -> httpx.Response:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,12 +16,6 @@ from tests.integration.idp.harness import IdpThread, cognito_client, idp_thread
 @pytest.fixture
 def seeded(idp: IdpThread, cognito: Any) -> Seeded:
     return seed_pool(idp, cognito, AllowedOAuthFlows=["code", "implicit"])
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def page_params(seeded: Seeded, **extra: str) -> dict[str, str]:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import jwt
-import pytest
 
 from tests.integration.idp.flows import (
     CALLBACK,
@@ -22,17 +20,6 @@ from tests.integration.idp.flows import (
     seed_pool,
 )
 from tests.integration.idp.harness import IdpThread
-
-
-@pytest.fixture
-def seeded(idp: IdpThread, cognito: Any) -> Seeded:
-    return seed_pool(idp, cognito)
-
-
-@pytest.fixture
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(follow_redirects=False, timeout=10) as client:
-        yield client
 
 
 def verify(token: str, idp: IdpThread, seeded: Seeded, **options: Any) -> dict[str, Any]:

@@ -7,13 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.idp.flows import PASSWORD, Seeded, seed_pool
+from tests.integration.idp.flows import PASSWORD, Seeded
 from tests.integration.idp.harness import IdpThread
-
-
-@pytest.fixture
-def seeded(idp: IdpThread, cognito: Any) -> Seeded:
-    return seed_pool(idp, cognito)
 
 
 def code_of(call: Any, **kwargs: Any) -> str:

@@ -9,13 +9,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.idp.flows import PASSWORD, SEED_SCHEMA, Seeded, seed_pool
+from tests.integration.idp.flows import PASSWORD, SEED_SCHEMA, Seeded
 from tests.integration.idp.harness import IdpThread, cognito_client
-
-
-@pytest.fixture
-def seeded(idp: IdpThread, cognito: Any) -> Seeded:
-    return seed_pool(idp, cognito)
 
 
 def error_of(call: Any, **kwargs: Any) -> tuple[str, str]:
