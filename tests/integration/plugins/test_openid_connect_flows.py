@@ -380,6 +380,44 @@ class TestLogoutAndRefresh:
         assert (await rig.gw.client.post("/api/data", data={"op": "logout"}, headers=XHR)).status_code == 204
         assert (await rig.gw.client.get("/api/data", headers=XHR)).status_code == 401
 
+    async def test_end_session_endpoint_gets_post_logout_redirect_uri_and_state(self, rig: Rig) -> None:
+        rig.op.discovery_extra = {"end_session_endpoint": rig.op.issuer + "/end-session"}
+        await rig.protect(
+            client_auth=["none"],
+            logout_query_arg="logout",
+            logout_methods=["POST"],
+            post_logout_redirect_uri=["https://app.example.test/bye"],
+        )
+        await login(rig, rig.gw.client)
+        logouts = []
+        for _ in range(2):
+            response = await rig.gw.client.post("/api/data?logout", headers=XHR)
+            assert response.status_code == 302
+            location = urlsplit(response.headers["location"])
+            assert f"{location.scheme}://{location.netloc}{location.path}" == rig.op.issuer + "/end-session"
+            logouts.append(parse_qs(location.query))
+        first, second = logouts
+        assert first["post_logout_redirect_uri"] == ["https://app.example.test/bye"]
+        assert first["client_id"] == [rig.op.client_id]
+        assert first["id_token_hint"][0].count(".") == 2
+        assert "id_token_hint" not in second  # the session ended with the first logout
+        assert len(first["state"][0]) >= 32 and first["state"] != second["state"]
+        assert (await rig.gw.client.get("/api/data", headers=XHR)).status_code == 401
+
+    async def test_logout_redirect_uri_wins_over_the_end_session_endpoint(self, rig: Rig) -> None:
+        rig.op.discovery_extra = {"end_session_endpoint": rig.op.issuer + "/end-session"}
+        await rig.protect(
+            client_auth=["none"],
+            logout_query_arg="logout",
+            logout_methods=["POST"],
+            logout_redirect_uri=["https://cognito.example.test/logout?client_id=x&logout_uri=y"],
+            post_logout_redirect_uri=["https://app.example.test/bye"],
+        )
+        await login(rig, rig.gw.client)
+        response = await rig.gw.client.post("/api/data?logout", headers=XHR)
+        assert response.status_code == 302
+        assert response.headers["location"] == "https://cognito.example.test/logout?client_id=x&logout_uri=y"
+
     async def test_a_dead_refresh_token_ends_the_session(self, rig: Rig) -> None:  # RT-02
         await rig.protect(client_auth=["none"], leeway=0)
         rig.op.token_lifetime = 2

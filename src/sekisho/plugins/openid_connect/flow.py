@@ -271,7 +271,11 @@ class AccessFlow:
                 params["id_token_hint"] = tokens["id_token"]
             if self.client:
                 params["client_id"] = self.client.client_id
-            self._redirect(authorization_url(end_session, params) if params else end_session)
+            after = self.p.per_client("post_logout_redirect_uri", self.client)
+            if after:
+                params["post_logout_redirect_uri"] = str(after)
+            params["state"] = new_state()  # RP-Initiated Logout 1.0 §2: echoed back to the post-logout URI
+            self._redirect(authorization_url(end_session, params))
         self._exit(204, None, dict(_NO_CACHE))
 
     def _session_subjects(self, session: Session) -> list[tuple[str, str, str]]:

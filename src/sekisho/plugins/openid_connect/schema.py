@@ -239,6 +239,10 @@ _FIELDS: dict[str, Field] = {
     "logout_post_arg": String(description="Log out when this form argument is present."),
     "logout_uri_suffix": String(description="Log out when the path ends with this suffix."),
     "logout_redirect_uri": urls("Where to send the browser after logout (for Cognito: its `/logout?...` URL)."),
+    "post_logout_redirect_uri": urls(
+        "Sent as `post_logout_redirect_uri` to the provider's `end_session_endpoint` (RP-Initiated Logout 1.0); "
+        "used only when `logout_redirect_uri` is not set (sekisho addition)."
+    ),
     "logout_revoke": flag(False, "Revoke tokens at the provider on logout."),
     "logout_revoke_access_token": flag(True, "With `logout_revoke`: revoke the access token."),
     "logout_revoke_refresh_token": flag(True, "With `logout_revoke`: revoke the refresh token."),
