@@ -20,6 +20,7 @@ from sekisho import pdk
 from sekisho.pdk import PDK, Headers, ShortCircuit
 from sekisho.pdk.worker import WorkerNode
 from sekisho.plugins.base import Plugin
+from sekisho.runtime.entity_reader import DatabaseEntityReader
 from sekisho.store.base import Database
 
 __all__ = ["AuthOutcome", "PortalKong", "exit_response", "run_access"]
@@ -336,22 +337,6 @@ class _Cache:
         return None
 
 
-class _EntityReader:
-    def __init__(self, db: Database, entity: str) -> None:
-        self._db = db
-        self._entity = entity
-
-    async def select(self, ident: str) -> Row | None:
-        return await self._db.select(self._entity, ident)
-
-    async def select_by(self, field: str, value: Any) -> Row | None:
-        return await self._db.select_by(self._entity, field, value)
-
-    async def each_for(self, field: str, foreign_id: str) -> list[Row]:
-        page = await self._db.page(self._entity, foreign={field: foreign_id}, size=1000)
-        return page.data
-
-
 @dataclass(slots=True)
 class AuthOutcome:
     """What running the plugin produced."""
@@ -386,7 +371,7 @@ class PortalKong:
         self._db = db
 
     def db(self, entity: str) -> pdk.EntityReader:
-        return _EntityReader(self._db, entity)
+        return DatabaseEntityReader(self._db, entity)
 
 
 MAX_AUTH_BODY = 64 * 1024
