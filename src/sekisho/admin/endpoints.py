@@ -184,10 +184,23 @@ class EntityEndpoints:
         return handler
 
     # -- /P/{P}/E/{E} -----------------------------------------------------------------------------------
+    async def _child_under(self, request: Request, schema: EntitySchema, field: str, parent_row: Row) -> Row | None:
+        """`{E}` within its parent: an id, the endpoint key, or `admin_nested_key` (an ACL's `group`)."""
+        ident = request.path_params[schema.name]
+        key = schema.admin_nested_key
+        if key is not None and not is_uuid(ident):
+            foreign = {field: str(parent_row["id"])}
+            page = await self.db.page(schema.name, size=1, foreign=foreign, where={key: ident})
+            return page.data[0] if page.data else None
+        child = await self.db.select(schema.name, checked_ident(schema, ident))
+        if child is None or (child.get(field) or {}).get("id") != parent_row["id"]:
+            return None
+        return child
+
     async def _owned_child(self, request: Request, schema: EntitySchema, field_name: str, parent: EntitySchema) -> Row:
         parent_row = await self.select_or_404(parent, request.path_params[parent.name])
-        child = await self.select_or_404(schema, self.ident(request, schema))
-        if (child.get(field_name) or {}).get("id") != parent_row["id"]:
+        child = await self._child_under(request, schema, field_name, parent_row)
+        if child is None:
             raise not_found()
         return child
 
@@ -202,7 +215,15 @@ class EntityEndpoints:
             parent_row = await self.select_or_404(parent, request.path_params[parent.name])
             data = await self.entity_data(request, schema)
             data[field_name] = {"id": parent_row["id"]}
-            return kong_json(await self.writer.upsert(schema, self.ident(request, schema), data))
+            ident = request.path_params[schema.name]
+            key = schema.admin_nested_key
+            if key is None or is_uuid(ident):
+                return kong_json(await self.writer.upsert(schema, self.ident(request, schema), data))
+            # by the nested key: that row of this parent is replaced, or a new one created; the URL's key wins
+            data[key] = ident
+            existing = await self._child_under(request, schema, field_name, parent_row)
+            row_id = str(existing["id"]) if existing is not None else str(uuid.uuid4())
+            return kong_json(await self.writer.upsert(schema, row_id, data))
 
         return handler
 

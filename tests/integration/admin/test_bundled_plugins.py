@@ -59,3 +59,34 @@ async def test_plugin_schemas_of_bundled_plugins(bundled: Admin) -> None:
         assert {"config", "protocols", "name"} <= fields
     res = await bundled.client.post("/schemas/plugins/validate", json={"name": "cors", "config": {"origins": 5}})
     assert res.status_code == 400 and "origins" in res.json()["fields"]["config"]
+
+
+@pytest.mark.parametrize("strategy", ["sqlite", "postgres"])
+async def test_acls_addressed_by_group_under_their_consumer(admin_factory: AdminFactory, strategy: str) -> None:
+    async with admin_factory(strategy, plugins=PluginRegistry.load(["bundled"])) as admin:
+        client = admin.client
+        alice = (await client.post("/consumers", json={"username": "alice"})).json()
+        bob = (await client.post("/consumers", json={"username": "bob"})).json()
+        admins = (await client.post("/consumers/alice/acls", json={"group": "admins"})).json()
+        bobs = (await client.post("/consumers/bob/acls", json={"group": "admins"})).json()
+        assert (await client.get("/consumers/alice/acls/admins")).json() == admins
+        assert (await client.get(f"/consumers/{bob['id']}/acls/admins")).json() == bobs
+        assert (await client.get("/consumers/alice/acls/ops")).status_code == 404
+
+        res = await client.patch("/consumers/alice/acls/admins", json={"tags": ["t1"]})
+        assert res.status_code == 200, res.text
+        assert res.json()["id"] == admins["id"] and res.json()["tags"] == ["t1"]
+        assert (await client.patch("/consumers/alice/acls/ops", json={"tags": ["t1"]})).status_code == 404
+
+        res = await client.put("/consumers/alice/acls/admins", json={"group": "ignored", "tags": ["t2"]})
+        assert res.status_code == 200, res.text
+        assert res.json()["id"] == admins["id"] and res.json()["group"] == "admins" and res.json()["tags"] == ["t2"]
+        res = await client.put("/consumers/alice/acls/ops", json={})
+        assert res.status_code == 200, res.text
+        assert res.json()["group"] == "ops" and res.json()["consumer"] == {"id": alice["id"]}
+
+        assert (await client.delete("/consumers/alice/acls/admins")).status_code == 204
+        assert (await client.get("/consumers/alice/acls/admins")).status_code == 404
+        assert (await client.get(f"/acls/{bobs['id']}")).json() == bobs
+        groups = sorted(a["group"] for a in (await client.get("/consumers/alice/acls")).json()["data"])
+        assert groups == ["ops"]
