@@ -1,5 +1,5 @@
 """Headers every Admin response carries (`Server`, `Access-Control-Allow-Origin`, `X-Kong-Admin-Latency`),
-trailing-slash tolerance and `OPTIONS` answered for every existing path."""
+trailing-slash tolerance and `OPTIONS` answered for every path, as Kong 2.8 answers it before routing."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sekisho.admin.responses import kong_json
-
 __all__ = ["AdminHeaders", "allowed_methods"]
 
 _METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# What Kong 2.8 announces for every path (kong/init.lua `serve_content`): used where no route matches.
+_KONG_ALLOW_METHODS = "GET, HEAD, PUT, PATCH, POST, DELETE"
 
 
 def allowed_methods(routes: Sequence[BaseRoute], path: str) -> list[str]:
@@ -68,9 +68,7 @@ class AdminHeaders:
 
     def _options(self, path: str) -> Response:
         methods = allowed_methods(self.routes, path)
-        if not methods:
-            return kong_json({"message": "Not found"}, 404)
-        allow = ", ".join(methods)
+        allow = ", ".join(methods) if methods else _KONG_ALLOW_METHODS
         return Response(
             status_code=204,
             headers={

@@ -27,7 +27,12 @@ async def test_options_lists_allowed_methods(admin: Admin) -> None:
     res = await admin.client.options("/services/s1")
     assert res.headers["allow"] == "GET, HEAD, PUT, PATCH, DELETE, OPTIONS"
     assert res.headers["access-control-allow-origin"] == "*"
-    assert (await admin.client.options("/nothing")).status_code == 404
+    res = await admin.client.options("/nothing/here")
+    assert res.status_code == 204 and res.content == b""
+    assert res.headers["allow"] == res.headers["access-control-allow-methods"] == "GET, HEAD, PUT, PATCH, POST, DELETE"
+    assert res.headers["access-control-allow-headers"] == "Content-Type"
+    assert res.headers["access-control-allow-origin"] == "*"
+    assert (await admin.client.get("/nothing/here")).status_code == 404
 
 
 async def test_head_is_get_without_body(admin: Admin) -> None:
