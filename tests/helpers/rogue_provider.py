@@ -43,6 +43,8 @@ class RogueProvider:
     extra_id_claims: dict[str, Any] = field(default_factory=dict)
     extra_access_claims: dict[str, Any] = field(default_factory=dict)
     token_lifetime: int = 300
+    expires_in: int | None = None  # answer this `expires_in` instead of the tokens' real lifetime
+    passwords: dict[str, str] = field(default_factory=dict)  # resource owners for the password grant
     tamper_id_token: dict[str, Any] = field(default_factory=dict)
     authorize_requests: list[dict[str, str]] = field(default_factory=list)
     token_requests: list[dict[str, str]] = field(default_factory=list)
@@ -55,6 +57,7 @@ class RogueProvider:
     userinfo_extra: dict[str, Any] = field(default_factory=dict)
     introspection_mode: str = "ok"  # ok | error | string-active | refresh-token
     introspection_requests: int = 0
+    userinfo_requests: int = 0
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -120,6 +123,7 @@ class RogueProvider:
                 "sub": self.subject,
                 "client_id": self.client_id,
                 "token_use": "access",
+                "jti": uuid.uuid4().hex,  # every access token differs, even two minted in the same second
                 "scope": "openid email",
                 "iat": now,
                 "exp": now + self.token_lifetime,
@@ -150,7 +154,7 @@ class RogueProvider:
             "id_token": self.sign(id_claims),
             "refresh_token": refresh,
             "token_type": "Bearer",
-            "expires_in": self.token_lifetime,
+            "expires_in": self.token_lifetime if self.expires_in is None else self.expires_in,
         }
 
     def app(self) -> Starlette:
@@ -187,6 +191,12 @@ class RogueProvider:
                 body = self.mint()
                 del body["refresh_token"]  # like Cognito: no new refresh token on refresh
                 return JSONResponse(body)
+            if form.get("grant_type") == "password":
+                if self.passwords.get(form.get("username", "")) != form.get("password"):
+                    return JSONResponse({"error": "invalid_grant"}, status_code=400)
+                return JSONResponse(self.mint())
+            if form.get("grant_type") == "client_credentials":
+                return JSONResponse(self.mint())  # the client authenticated above
             params = self.codes.pop(form.get("code", ""), None)
             if params is None or form.get("redirect_uri") != params.get("redirect_uri"):
                 return JSONResponse({"error": "invalid_grant"}, status_code=400)
@@ -199,6 +209,7 @@ class RogueProvider:
             return JSONResponse(self.mint(params.get("nonce")))
 
         async def userinfo(request: Request) -> Response:
+            self.userinfo_requests += 1
             token = request.headers.get("authorization", "").removeprefix("Bearer ")
             if token not in self.issued_access_tokens and not token.startswith("opaque-"):
                 return Response(status_code=401)

@@ -470,13 +470,31 @@ class AccessFlow:
         scopes = self.conf.get("scopes") or []
         if scopes and "scope" not in form and method != "refresh_token":
             form["scope"] = " ".join(scopes)
+        self.auth_method = method
+        cache, key = self.p.token_cache, None
+        if self.conf["cache_tokens"] and method in ("password", "client_credentials"):
+            credentials = (part for item in sorted(form.items()) for part in item)
+            key = cache.key(self.p.token_cache_salt, self.metadata.token_endpoint, self.client.client_id, *credentials)
+            cached = cache.get(key)
+            if isinstance(cached, dict):
+                self.tokens = dict(cached)  # with the absolute expires_at of the original answer
+                try:
+                    await self._verify_tokens(nonce=None)
+                    return
+                except _Deny as deny:  # e.g. keys rotated or the token expired early: one uncached retry
+                    self.kong.log.info(
+                        "openid-connect: a cached token failed verification, asking again: ", deny.reason
+                    )
+                    cache.discard(key)
+                    self.id_claims = self.access_claims = None
         try:
             response = await self.client.oauth.token(self.metadata.token_endpoint, form)
         except TokenError as exc:
             raise _Deny(401, exc.reason) from exc
         self._store_tokens(response)
-        self.auth_method = method
         await self._verify_tokens(nonce=None)
+        if key is not None:
+            cache.put(key, dict(self.tokens), self.p.cache_expiry(self.tokens.get("expires_at")))
 
     def _store_tokens(self, response: TokenResponse, *, keep: dict[str, Any] | None = None) -> None:
         tokens: dict[str, Any] = {"access_token": response.access_token, "token_type": response.token_type}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
@@ -34,6 +35,10 @@ class ProviderPool:
     def __init__(self) -> None:
         self._http: dict[tuple[bool | str, float], OutboundHttp] = {}
         self._providers: dict[tuple[Any, ...], Provider] = {}
+        # Shared by every plugin instance of this worker; keys hold a salt (`cache_tokens_salt`, else a random
+        # one per instance), so only instances configured with the same salt meet each other's entries.
+        self.token_cache = TtlCache(10000)
+        self.userinfo_cache = TtlCache(10000)
 
     def http(self, verify: bool | str, timeout: float) -> OutboundHttp:
         key = (verify, timeout)
@@ -97,6 +102,9 @@ class TtlCache:
             return None
         return hit[1]
 
+    def discard(self, key: bytes) -> None:
+        self._items.pop(key, None)
+
     def put(self, key: bytes, value: Any, expires_at: float) -> None:
         if expires_at <= time.time():
             return
@@ -135,6 +143,9 @@ class Prepared:
     logout_store: LogoutStore | None = None  # set when back-channel logout is configured
     _logout_verifier: TokenVerifier | None = None
     introspection_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
+    token_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
+    userinfo_cache: TtlCache = field(default_factory=lambda: TtlCache(10000))
+    token_cache_salt: str = field(default_factory=lambda: secrets.token_hex(16))
     identity_headers: frozenset[str] = frozenset()
     # (upstream?, item, header name) for the configured `<direction>_<item>_header`s, and
     # (upstream?, claim, header name) for `<direction>_headers_claims`/`_names`: computed once, not per request
@@ -174,6 +185,9 @@ class Prepared:
             clients=clients,
             session_storage=session_storage,
             logout_store=logout_store,
+            token_cache=pool.token_cache,
+            userinfo_cache=pool.userinfo_cache,
+            token_cache_salt=str(conf.get("cache_tokens_salt") or secrets.token_hex(16)),
             identity_headers=_upstream_header_names(conf),
             item_headers=tuple(
                 (direction == "upstream", item, str(conf[f"{direction}_{item}_header"]))
@@ -230,6 +244,17 @@ class Prepared:
                 accepted_types=LOGOUT_TOKEN_TYPES,
             )
         return self._logout_verifier
+
+    def cache_expiry(self, expires_at: Any) -> float:
+        """Until when a token-bound answer may be cached: the token's expiry when known, else `cache_ttl`;
+        never longer than `cache_ttl_max` when that is set."""
+        now = time.time()
+        until = float(expires_at) if isinstance(expires_at, int | float) and not isinstance(expires_at, bool) else None
+        if until is None:
+            until = now + float(self.conf["cache_ttl"])
+        if self.conf.get("cache_ttl_max"):
+            until = min(until, now + float(self.conf["cache_ttl_max"]))
+        return until
 
     def logout_state_ttl(self) -> float:
         """How long a revocation (and the sub/sid session index) must outlive the sessions it may end."""

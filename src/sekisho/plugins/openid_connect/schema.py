@@ -370,8 +370,15 @@ _FIELDS: dict[str, Field] = {
     "cache_ttl_min": Number(description="Minimum cache TTL."),
     "cache_ttl_neg": Number(description="Negative cache TTL."),
     "cache_ttl_resurrect": Number(description="Stale-on-error TTL."),
-    "cache_tokens": flag(True, "Cache token endpoint responses of password/client_credentials grants."),
-    "cache_tokens_salt": String(description="Salt of the token cache key."),
+    "cache_tokens": flag(
+        True,
+        "Cache token endpoint responses of password/client_credentials grants per credentials hash until they "
+        "expire; a cached token that fails verification is asked for again once.",
+    ),
+    "cache_tokens_salt": String(
+        description="Salt of the token cache key; instances with the same salt share cached tokens. Unset: "
+        "a random salt per instance."
+    ),
     "cache_introspection": flag(True, "Cache introspection results until `exp`."),
     "cache_token_exchange": flag(True, "Cache token exchange results."),
     "cache_user_info": flag(True, "Cache userinfo results."),
