@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.plugins.test_openid_connect import Rig, rogue_rig
+from tests.integration.plugins.test_openid_connect import Rig, bearer, rogue_rig
 
 
 @pytest.fixture
@@ -97,3 +97,41 @@ class TestCacheTokens:
         response = await rig.gw.client.get("/api", headers=basic("alice", "alice-pw"))
         assert response.status_code == 401
         assert grants(rig) == 2  # exactly one uncached retry
+
+
+class TestCacheUserInfo:
+    async def test_userinfo_is_fetched_once_per_access_token(self, rig: Rig) -> None:
+        await rig.protect(auth_methods=["bearer"], upstream_user_info_header="X-Userinfo")
+        token = rig.op.mint()["access_token"]
+        for _ in range(3):
+            echoed = rig.gw.echoed(await rig.gw.client.get("/api", headers=bearer(token)))
+            assert echoed.header("x-userinfo") is not None
+        assert rig.op.userinfo_requests == 1
+        other = rig.op.mint()["access_token"]
+        assert (await rig.gw.client.get("/api", headers=bearer(other))).status_code == 200
+        assert rig.op.userinfo_requests == 2
+
+    async def test_cache_user_info_off_asks_every_time(self, rig: Rig) -> None:
+        await rig.protect(auth_methods=["bearer"], upstream_user_info_header="X-Userinfo", cache_user_info=False)
+        token = rig.op.mint()["access_token"]
+        for _ in range(2):
+            assert (await rig.gw.client.get("/api", headers=bearer(token))).status_code == 200
+        assert rig.op.userinfo_requests == 2
+
+    async def test_userinfo_authentication_caches_answers_but_never_refusals(self, rig: Rig) -> None:
+        await rig.protect(auth_methods=["userinfo"])
+        for _ in range(2):
+            assert (await rig.gw.client.get("/api", headers=bearer("opaque-userinfo"))).status_code == 200
+        assert rig.op.userinfo_requests == 1
+        for expected in (2, 3):
+            assert (await rig.gw.client.get("/api", headers=bearer("never-issued"))).status_code == 401
+            assert rig.op.userinfo_requests == expected
+
+    async def test_a_userinfo_about_someone_else_stays_refused_when_cached(self, rig: Rig) -> None:
+        await rig.protect(auth_methods=["bearer"], upstream_user_info_header="X-Userinfo")
+        rig.op.userinfo_extra = {"sub": "mallory"}
+        token = rig.op.mint()["access_token"]
+        for _ in range(2):
+            echoed = rig.gw.echoed(await rig.gw.client.get("/api", headers=bearer(token)))
+            assert echoed.header("x-userinfo") is None
+        assert rig.op.userinfo_requests == 1

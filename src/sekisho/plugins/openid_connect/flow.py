@@ -408,7 +408,7 @@ class AccessFlow:
                 return
         if "userinfo" in methods and self.metadata.userinfo_endpoint and self.client:
             try:
-                self.userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, token)
+                self.userinfo = await self._fetch_userinfo(token, expires_at=None)
             except TokenError as exc:
                 reasons.append(exc.reason)
             else:
@@ -790,7 +790,7 @@ class AccessFlow:
         access = self.tokens.get("access_token")
         if access:
             try:
-                userinfo = await self.client.oauth.userinfo(self.metadata.userinfo_endpoint, access)
+                userinfo = await self._fetch_userinfo(access, expires_at=self.tokens.get("expires_at"))
             except OIDCError as exc:
                 self.kong.log.warn("openid-connect: userinfo failed: ", exc.reason)
                 return
@@ -801,6 +801,22 @@ class AccessFlow:
                 self.userinfo = {}
                 return
             self.userinfo = userinfo
+
+    async def _fetch_userinfo(self, access_token: str, *, expires_at: Any) -> dict[str, Any]:
+        """The userinfo answer for this access token; with `cache_user_info`, cached (per token hash) until the
+        token expires, else for `cache_ttl`. Refusals are never cached."""
+        assert self.metadata is not None and self.metadata.userinfo_endpoint and self.client is not None
+        endpoint = self.metadata.userinfo_endpoint
+        cache = self.p.userinfo_cache
+        key = cache.key(endpoint, access_token)
+        if self.conf["cache_user_info"]:
+            cached = cache.get(key)
+            if isinstance(cached, dict):
+                return dict(cached)
+        userinfo = await self.client.oauth.userinfo(endpoint, access_token)
+        if self.conf["cache_user_info"]:
+            cache.put(key, dict(userinfo), self.p.cache_expiry(expires_at))
+        return userinfo
 
     # -- failures ----------------------------------------------------------------------------------------------------
     async def _deny(self, deny: _Deny) -> None:

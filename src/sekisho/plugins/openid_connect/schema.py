@@ -381,7 +381,9 @@ _FIELDS: dict[str, Field] = {
     ),
     "cache_introspection": flag(True, "Cache introspection results until `exp`."),
     "cache_token_exchange": flag(True, "Cache token exchange results."),
-    "cache_user_info": flag(True, "Cache userinfo results."),
+    "cache_user_info": flag(
+        True, "Cache userinfo answers per access-token hash until the token expires (else for `cache_ttl`)."
+    ),
     # -- HTTP client -----------------------------------------------------------------------------------------------
     "ssl_verify": flag(
         True,
