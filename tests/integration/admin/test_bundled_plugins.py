@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from sekisho.plugins.registry import PluginRegistry
+from sekisho.store.declarative import DeclarativeService
 from tests.integration.admin.support import Admin, AdminFactory
 
 
@@ -90,3 +91,22 @@ async def test_acls_addressed_by_group_under_their_consumer(admin_factory: Admin
         assert (await client.get(f"/acls/{bobs['id']}")).json() == bobs
         groups = sorted(a["group"] for a in (await client.get("/consumers/alice/acls")).json()["data"])
         assert groups == ["ops"]
+
+
+async def test_acls_by_group_in_dbless_mode(admin_factory: AdminFactory) -> None:
+    async with admin_factory("off", plugins=PluginRegistry.load(["bundled"])) as admin:
+        admin.ctx.declarative = DeclarativeService(admin.db)
+        config = {"_format_version": "2.1", "consumers": [{"username": "alice", "acls": [{"group": "admins"}]}]}
+        assert (await admin.client.post("/config", json=config)).status_code == 201
+        client = admin.client
+        acl = (await client.get("/consumers/alice/acls/admins")).json()
+        assert acl["group"] == "admins"
+        res = await client.patch("/consumers/alice/acls/admins", json={"group": 5})
+        assert res.status_code == 400, res.text
+        res = await client.patch("/consumers/alice/acls/admins", json={"tags": ["t1"]})
+        assert (
+            res.status_code == 405
+            and res.json()["message"] == "cannot update 'acls' entities when not using a database"
+        )
+        assert (await client.delete("/consumers/alice/acls/ops")).status_code == 404
+        assert (await client.delete("/consumers/alice/acls/admins")).status_code == 405
