@@ -1,5 +1,8 @@
 """Entity writes from the Admin API, with Kong's DB-less behaviour: in read-only mode the request is still
-validated (400 comes before 405, missing rows still 404) and then refused with Kong's exact message."""
+validated (400 comes before 405, missing rows still 404) and then refused with Kong's exact message.
+
+The order lives here rather than in `EntityDatabase` because the store's own contract (tests/unit/store) is
+to refuse every DB-less write outright, missing rows and invalid data included."""
 
 from __future__ import annotations
 
