@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sekisho.pdk import Cache, EntityReader
+from sekisho.pdk.levels import LogLevels
 
 __all__ = ["WorkerNode", "WorkerPDK"]
 
@@ -49,7 +50,7 @@ class WorkerNode:
         return hmac.new(self._secret, b"sekisho-derive:" + purpose.encode(), hashlib.sha256).digest()
 
 
-class _WorkerLog:
+class _WorkerLog(LogLevels):
     __slots__ = ("_logger", "_name")
 
     def __init__(self, plugin: str) -> None:
@@ -59,24 +60,6 @@ class _WorkerLog:
     def _emit(self, level: int, parts: tuple[object, ...]) -> None:
         if self._logger.isEnabledFor(level):
             self._logger.log(level, "[%s] %s", self._name, "".join(str(p) for p in parts))
-
-    def debug(self, *parts: object) -> None:
-        self._emit(logging.DEBUG, parts)
-
-    def info(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def notice(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def warn(self, *parts: object) -> None:
-        self._emit(logging.WARNING, parts)
-
-    def err(self, *parts: object) -> None:
-        self._emit(logging.ERROR, parts)
-
-    def crit(self, *parts: object) -> None:
-        self._emit(logging.CRITICAL, parts)
 
     def serialize(self) -> dict[str, Any]:
         raise RuntimeError("kong.log.serialize is not available in init_worker (no request)")

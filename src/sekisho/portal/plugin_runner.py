@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from sekisho import pdk
 from sekisho.pdk import PDK, Headers, ShortCircuit
+from sekisho.pdk.levels import LogLevels
 from sekisho.pdk.worker import WorkerNode
 from sekisho.plugins.base import Plugin
 from sekisho.runtime.entity_reader import DatabaseEntityReader
@@ -278,30 +279,12 @@ class _Ctx:
         self.plugin: dict[str, Any] = {}
 
 
-class _Log:
+class _Log(LogLevels):
     def __init__(self, name: str) -> None:
         self._prefix = f"[{name}] "
 
     def _emit(self, level: int, parts: tuple[object, ...]) -> None:
         log.log(level, "%s%s", self._prefix, "".join(str(p) for p in parts))
-
-    def debug(self, *parts: object) -> None:
-        self._emit(logging.DEBUG, parts)
-
-    def info(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def notice(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def warn(self, *parts: object) -> None:
-        self._emit(logging.WARNING, parts)
-
-    def err(self, *parts: object) -> None:
-        self._emit(logging.ERROR, parts)
-
-    def crit(self, *parts: object) -> None:
-        self._emit(logging.CRITICAL, parts)
 
     def serialize(self) -> dict[str, Any]:
         return {}

@@ -33,6 +33,7 @@ from sekisho.pdk import (
     ServiceResponse,
     ShortCircuit,
 )
+from sekisho.pdk.levels import LogLevels
 from sekisho.proxy.errors import BodyTooLarge, message_for
 from sekisho.proxy.headers import HeaderEdits, header_map
 from sekisho.router import normalize_path
@@ -462,7 +463,7 @@ class KongCtx:
         per_plugin[self._ex.current_plugin] = value
 
 
-class KongLog:
+class KongLog(LogLevels):
     __slots__ = ("_ex", "_pipeline")
 
     def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
@@ -474,24 +475,6 @@ class KongLog:
         logger = logging.getLogger(f"sekisho.plugins.{current or 'core'}")
         if logger.isEnabledFor(level):
             logger.log(level, "[%s] %s", current, "".join(str(p) for p in parts))
-
-    def debug(self, *parts: object) -> None:
-        self._emit(logging.DEBUG, parts)
-
-    def info(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def notice(self, *parts: object) -> None:
-        self._emit(logging.INFO, parts)
-
-    def warn(self, *parts: object) -> None:
-        self._emit(logging.WARNING, parts)
-
-    def err(self, *parts: object) -> None:
-        self._emit(logging.ERROR, parts)
-
-    def crit(self, *parts: object) -> None:
-        self._emit(logging.CRITICAL, parts)
 
     def serialize(self) -> dict[str, Any]:
         return serialize(self._ex, self._pipeline)
