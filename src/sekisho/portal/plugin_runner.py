@@ -23,6 +23,7 @@ from sekisho.pdk.worker import WorkerNode
 from sekisho.plugins.base import Plugin
 from sekisho.runtime.entity_reader import DatabaseEntityReader
 from sekisho.store.base import Database
+from sekisho.utils.multivalue import collect_values
 
 __all__ = ["AuthOutcome", "PortalKong", "exit_response", "run_access"]
 
@@ -38,19 +39,7 @@ class _ErrorExit(ShortCircuit):
 
 
 def _header_lists(items: list[tuple[str, str]], max_headers: int) -> dict[str, str | list[str]]:
-    out: dict[str, str | list[str]] = {}
-    for count, (name, value) in enumerate(items):
-        if max_headers and count >= max_headers:
-            break
-        key = name.lower()
-        existing = out.get(key)
-        if existing is None:
-            out[key] = value
-        elif isinstance(existing, list):
-            existing.append(value)
-        else:
-            out[key] = [existing, value]
-    return out
+    return collect_values(((name.lower(), value) for name, value in items), max_headers)
 
 
 class _Request:

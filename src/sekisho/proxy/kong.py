@@ -37,6 +37,7 @@ from sekisho.pdk.levels import LogLevels
 from sekisho.proxy.errors import BodyTooLarge, message_for
 from sekisho.proxy.headers import HeaderEdits, header_map
 from sekisho.router import normalize_path
+from sekisho.utils.multivalue import collect_values
 
 if TYPE_CHECKING:
     from sekisho.proxy.exchange import Exchange
@@ -61,18 +62,7 @@ def _text(value: bytes | None) -> str | None:
 
 
 def _query_dict(raw: str, max_args: int) -> dict[str, str | list[str]]:
-    out: dict[str, str | list[str]] = {}
-    for count, (key, value) in enumerate(parse_qsl(raw, keep_blank_values=True)):
-        if max_args and count >= max_args:
-            break
-        existing = out.get(key)
-        if existing is None:
-            out[key] = value
-        elif isinstance(existing, list):
-            existing.append(value)
-        else:
-            out[key] = [existing, value]
-    return out
+    return collect_values(parse_qsl(raw, keep_blank_values=True), max_args)
 
 
 def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str]] | None:
@@ -84,7 +74,7 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str
     )
     if not message.is_multipart():
         return None
-    out: dict[str, str | list[str]] = {}
+    fields: list[tuple[str, str]] = []
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if not isinstance(name, str):
@@ -92,15 +82,8 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             payload = b""
-        value = payload.decode(part.get_content_charset() or "utf-8", "replace")
-        existing = out.get(name)
-        if existing is None:
-            out[name] = value
-        elif isinstance(existing, list):
-            existing.append(value)
-        else:
-            out[name] = [existing, value]
-    return out
+        fields.append((name, payload.decode(part.get_content_charset() or "utf-8", "replace")))
+    return collect_values(fields)
 
 
 class KongRequest:

@@ -17,12 +17,11 @@ import asyncpg
 from sekisho.errors import ErrorCode, StoreError
 from sekisho.store.backend import ClusterEvent, PageQuery, RowIndex, UniqueConflict, row_json
 from sekisho.store.base import Row
-from sekisho.store.sql import POSTGRES, page_sql
+from sekisho.store.sql import POSTGRES, iterate_pages, page_sql
 
 __all__ = ["PostgresBackend"]
 
 T = TypeVar("T")
-_ITERATE_BATCH = 500
 _OWNED_TABLES = ("refs", "tags", "unique_keys", "entities", "cluster_events", "config_state", "schema_migrations")
 _MIGRATION_LOCK = 0x5E415E0  # advisory lock id: one node migrates at a time
 
@@ -242,15 +241,8 @@ class PostgresBackend:
         rows = await self._run(lambda c: c.fetch(sql, *args))
         return [_load(r[1]) for r in rows]
 
-    async def iterate(self, entity: str) -> AsyncIterator[Row]:
-        after: str | None = None
-        while True:
-            batch = await self.page(PageQuery(entity, size=_ITERATE_BATCH, after=after))
-            for row in batch:
-                yield row
-            if len(batch) < _ITERATE_BATCH:
-                return
-            after = str(batch[-1]["id"])
+    def iterate(self, entity: str) -> AsyncIterator[Row]:
+        return iterate_pages(self.page, entity)
 
     async def count(self, entity: str) -> int:
         return int(await self._run(lambda c: c.fetchval("SELECT COUNT(*) FROM entities WHERE entity = $1", entity)))

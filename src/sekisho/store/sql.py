@@ -13,13 +13,16 @@ poll for other nodes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sekisho.store.backend import PageQuery
+from sekisho.store.base import Row
 
-__all__ = ["POSTGRES", "SQLITE", "Dialect", "page_sql"]
+__all__ = ["ITERATE_BATCH", "POSTGRES", "SQLITE", "Dialect", "iterate_pages", "page_sql"]
+
+ITERATE_BATCH = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +88,15 @@ def page_sql(dialect: Dialect, query: PageQuery) -> tuple[str, Sequence[Any]]:
             clauses.append(f"{column} = {bind(dialect.json_value(value))}")
     sql = f"SELECT e.id, e.body FROM entities e WHERE {' AND '.join(clauses)} ORDER BY e.id LIMIT {bind(query.size)}"
     return sql, args
+
+
+async def iterate_pages(page: Callable[[PageQuery], Awaitable[list[Row]]], entity: str) -> AsyncIterator[Row]:
+    """Every row of `entity`, fetched in keyset pages of ITERATE_BATCH through a backend's `page`."""
+    after: str | None = None
+    while True:
+        batch = await page(PageQuery(entity, size=ITERATE_BATCH, after=after))
+        for row in batch:
+            yield row
+        if len(batch) < ITERATE_BATCH:
+            return
+        after = str(batch[-1]["id"])

@@ -23,13 +23,12 @@ from typing import TypeVar
 from sekisho.errors import ErrorCode, StoreError
 from sekisho.store.backend import ClusterEvent, PageQuery, RowIndex, UniqueConflict, row_json
 from sekisho.store.base import Row
-from sekisho.store.sql import SQLITE, page_sql
+from sekisho.store.sql import SQLITE, iterate_pages, page_sql
 
 __all__ = ["SQLiteBackend"]
 
 T = TypeVar("T")
 _BUSY_TIMEOUT_MS = 30000
-_ITERATE_BATCH = 500
 
 
 def _open(path: str) -> sqlite3.Connection:
@@ -282,15 +281,8 @@ class SQLiteBackend:
         rows = await self._read(lambda c: c.execute(sql, tuple(args)).fetchall())
         return [_load(body) for _, body in rows]
 
-    async def iterate(self, entity: str) -> AsyncIterator[Row]:
-        after: str | None = None
-        while True:
-            batch = await self.page(PageQuery(entity, size=_ITERATE_BATCH, after=after))
-            for row in batch:
-                yield row
-            if len(batch) < _ITERATE_BATCH:
-                return
-            after = str(batch[-1]["id"])
+    def iterate(self, entity: str) -> AsyncIterator[Row]:
+        return iterate_pages(self.page, entity)
 
     async def count(self, entity: str) -> int:
         (n,) = await self._read(
