@@ -16,14 +16,7 @@ from typing import Any, TypeVar
 from sekisho.config import NodeConfig, load_config
 from sekisho.errors import ConfigError, DeclarativeError, StoreError
 from sekisho.logs import configure_error_log
-from sekisho.node.prefix import (
-    PreparedPrefix,
-    cluster_secret_for,
-    node_id_for,
-    node_running,
-    prepare_prefix,
-    process_alive,
-)
+from sekisho.node.prefix import node_running, prepare_prefix, prepared_prefix_of, process_alive
 
 __all__ = ["check", "config", "demo", "health", "migrations", "prepare", "quit_", "reload", "start", "stop"]
 
@@ -184,11 +177,9 @@ def _read_text(path: Path) -> str:
 
 async def _with_db(config: NodeConfig, action: Callable[[Any], Awaitable[T]], *, connect: bool = True) -> T:
     from sekisho.app import build_parts
-    from sekisho.utils.tls import default_certificate_paths
 
-    cert, key = default_certificate_paths(config.ssl_dir)
     config.prefix.mkdir(parents=True, exist_ok=True)
-    parts = build_parts(config, PreparedPrefix(node_id_for(config), cert, key, cluster_secret_for(config)))
+    parts = build_parts(config, prepared_prefix_of(config))
     if connect:
         await parts.db.connect()
     try:

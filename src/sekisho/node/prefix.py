@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sekisho.config import NodeConfig, write_env_file
 from sekisho.errors import ConfigError
-from sekisho.utils.tls import ensure_default_certificate
+from sekisho.utils.tls import default_certificate_paths, ensure_default_certificate
 
 __all__ = [
     "PreparedPrefix",
@@ -82,8 +82,14 @@ def prepare_prefix(config: NodeConfig) -> PreparedPrefix:
         os.chmod(config.ssl_dir, 0o700)
     except OSError as exc:
         raise ConfigError("prefix", f"cannot create {config.prefix}: {exc.strerror}") from None
-    cert, key = ensure_default_certificate(config.ssl_dir)
+    ensure_default_certificate(config.ssl_dir)
     write_env_file(config)
+    return prepared_prefix_of(config)
+
+
+def prepared_prefix_of(config: NodeConfig) -> PreparedPrefix:
+    """What an already prepared prefix holds: node id, default certificate paths, cluster secret."""
+    cert, key = default_certificate_paths(config.ssl_dir)
     return PreparedPrefix(
         node_id=node_id_for(config), default_cert=cert, default_key=key, cluster_secret=cluster_secret_for(config)
     )

@@ -21,11 +21,10 @@ from sekisho.config import ListenSpec, config_from_env_file
 from sekisho.errors import SekishoError
 from sekisho.logs import AccessLog, configure_error_log, reopen_error_log
 from sekisho.node.control import ControlChannel
-from sekisho.node.prefix import PreparedPrefix, cluster_secret_for, node_id_for
+from sekisho.node.prefix import prepared_prefix_of
 from sekisho.node.reload import Reloader, watch_shared_database
 from sekisho.node.sockets import BoundListener, bind_listener
 from sekisho.runtime.heap import HeapSettler, settle_heap, tune_collector
-from sekisho.utils.tls import default_certificate_paths
 
 __all__ = ["main"]
 
@@ -56,11 +55,7 @@ def _inherited(listen: str) -> list[BoundListener]:
 async def _serve(args: argparse.Namespace) -> int:
     config = config_from_env_file(Path(args.prefix))
     configure_error_log(config, worker=args.index)
-    cert, key = default_certificate_paths(config.ssl_dir)
-    prepared = PreparedPrefix(
-        node_id=node_id_for(config), default_cert=cert, default_key=key, cluster_secret=cluster_secret_for(config)
-    )
-    parts = build_parts(config, prepared)
+    parts = build_parts(config, prepared_prefix_of(config))
     await parts.db.connect()
     await adopt_shared_cluster_secret(parts)
     channel = await ControlChannel.open(socket.socket(fileno=args.control_fd))

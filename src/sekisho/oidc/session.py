@@ -256,6 +256,16 @@ class SessionManager:
             spans.append(self.options.idling_timeout)
         return self._clock() - session.last_seen >= min(60.0, *(span / 4 for span in spans))
 
+    def next_save_at(self, session: Session) -> float:
+        """When `needs_save` turns true for an unchanged session (or it runs out, if that comes first)."""
+        spans = [self.options.rolling_timeout]
+        if self.options.idling_timeout is not None:
+            spans.append(self.options.idling_timeout)
+        until = min(session.rolling_expires, session.last_seen + min(60.0, *(span / 4 for span in spans)))
+        if self.options.absolute_timeout is not None:
+            until = min(until, session.created_at + self.options.absolute_timeout)
+        return until
+
     def _ttl(self, session: Session, now: float) -> float:
         limit = session.rolling_expires
         if self.options.absolute_timeout is not None:

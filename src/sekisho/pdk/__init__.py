@@ -181,6 +181,9 @@ class Client(Protocol):
         ...
 
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> Row | None: ...
+    def peek_consumer(self, consumer_id: str, search_by_username: bool = False) -> tuple[bool, Row | None]:
+        """What `load_consumer` would answer from the cache without loading: (found, row)."""
+        ...
 
 
 class Ctx(Protocol):
@@ -235,6 +238,10 @@ class Cache(Protocol):
         self, key: tuple[str, ...], loader: Callable[[], Awaitable[Any]], ttl: float | None = None
     ) -> Any: ...
     def invalidate(self, key: tuple[str, ...]) -> None: ...
+    def peek(self, key: tuple[str, ...]) -> tuple[bool, Any]:
+        """(True, value) when `key` holds a live value (None included: negative caching), else (False, None).
+        Never loads: for synchronous fast paths (`Plugin.try_access`)."""
+        ...
 
 
 class EntityReader(Protocol):

@@ -28,15 +28,9 @@ class WorkerCache:
         self.misses = 0
 
     async def get(self, key: tuple[str, ...], loader: Callable[[], Awaitable[Any]], ttl: float | None = None) -> Any:
-        bucket = self._entries.get(key[0])
-        if bucket is not None:
-            found = bucket.get(key)
-            if found is not None:
-                value, expires = found
-                if expires == 0.0 or expires > time.monotonic():
-                    self.hits += 1
-                    return value
-                del bucket[key]
+        cached, value = self.peek(key)
+        if cached:
+            return value
         pending = self._loading.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -57,6 +51,18 @@ class WorkerCache:
         if self._entries.get(key[0]) is generation:
             self._store(key, value, ttl if ttl is not None else self.default_ttl)
         return value
+
+    def peek(self, key: tuple[str, ...]) -> tuple[bool, Any]:
+        bucket = self._entries.get(key[0])
+        if bucket is not None:
+            found = bucket.get(key)
+            if found is not None:
+                value, expires = found
+                if expires == 0.0 or expires > time.monotonic():
+                    self.hits += 1
+                    return True, value
+                del bucket[key]
+        return False, None
 
     def _store(self, key: tuple[str, ...], value: Any, ttl: float | None) -> None:
         bucket = self._entries.get(key[0])

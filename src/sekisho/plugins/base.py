@@ -51,6 +51,14 @@ class Plugin(Generic[ConfT]):
     async def access(self, kong: PDK, conf: ConfT) -> None:
         """After routing: authentication, authorization, request changes."""
 
+    def try_access(self, kong: PDK, conf: ConfT) -> bool:
+        """The access phase without I/O, when the plugin can decide from what it already holds (a cache).
+
+        Return True when the phase is done (`access` is then not called), False to run `access` as usual; it
+        must change nothing before returning False. It may raise like `access` (`kong.response.exit`). The
+        proxy calls it first so that most requests need no coroutine at all."""
+        return False
+
     def header_filter(self, kong: PDK, conf: ConfT) -> None:
         """Response headers received (or an exit produced); no I/O here."""
 

@@ -261,6 +261,9 @@ class _Client:
             row = await self._db.select_by("consumers", "username", consumer_id)
         return row
 
+    def peek_consumer(self, consumer_id: str, search_by_username: bool = False) -> tuple[bool, Row | None]:
+        return False, None
+
 
 class _Ctx:
     def __init__(self) -> None:
@@ -307,6 +310,9 @@ class _Cache:
 
     def invalidate(self, key: tuple[str, ...]) -> None:
         return None
+
+    def peek(self, key: tuple[str, ...]) -> tuple[bool, Any]:
+        return False, None
 
 
 @dataclass(slots=True)

@@ -170,15 +170,12 @@ class Exchange:
     # -- request views ---------------------------------------------------------------------------------
 
     def header(self, lower: str) -> str | None:
-        """First value of a request header, or a list when repeated (router lookups)."""
+        """First value of a request header."""
         wanted = lower.encode("latin-1")
-        found: list[str] = []
         for name, value in self.headers:
-            if name.lower() == wanted:
-                found.append(value.decode("latin-1"))
-        if not found:
-            return None
-        return found[0]
+            if len(name) == len(wanted) and name.lower() == wanted:
+                return value.decode("latin-1")
+        return None
 
     def header_lookup(self, lower: str) -> str | list[str] | None:
         wanted = lower.encode("latin-1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Final
 
@@ -93,10 +94,26 @@ def _text(value: str | int) -> str:
     return text
 
 
+_BAD_NAME = re.compile(r"[\r\n: \t]|^$").search
+_NAME_CACHE_LIMIT = 4096
+_ENCODED_NAMES: dict[str, tuple[bytes, bytes]] = {}
+
+
 def _name(name: str) -> str:
-    if not name or any(c in name for c in "\r\n: \t"):
+    if _BAD_NAME(name):
         raise ValueError(f"invalid header name: {name!r}")
     return name
+
+
+def _encoded_name(name: str) -> tuple[bytes, bytes]:
+    """(name as given, lower case) in latin-1, validated; memoized: plugins set the same few names."""
+    found = _ENCODED_NAMES.get(name)
+    if found is None:
+        encoded = _name(name).encode("latin-1")
+        found = (encoded, encoded.lower())
+        if len(_ENCODED_NAMES) < _NAME_CACHE_LIMIT:
+            _ENCODED_NAMES[name] = found
+    return found
 
 
 class HeaderEdits:
@@ -113,9 +130,12 @@ class HeaderEdits:
         return bool(self.values)
 
     def set(self, name: str, value: str | int | list[str]) -> None:
-        encoded = _name(name).encode("latin-1")
+        encoded, lower = _encoded_name(name)
+        if isinstance(value, str) and "\r" not in value and "\n" not in value:
+            self.values[lower] = (encoded, [value.encode("latin-1")])
+            return
         values = value if isinstance(value, list) else [value]
-        self.values[encoded.lower()] = (encoded, [_text(v).encode("latin-1") for v in values])
+        self.values[lower] = (encoded, [_text(v).encode("latin-1") for v in values])
 
     def add(self, name: str, value: str | int, base: Iterable[tuple[bytes, bytes]]) -> None:
         encoded = _name(name).encode("latin-1")
@@ -127,8 +147,12 @@ class HeaderEdits:
         current[1].append(_text(value).encode("latin-1"))
 
     def clear(self, name: str) -> None:
-        encoded = name.encode("latin-1")
-        self.values[encoded.lower()] = (encoded, [])
+        found = _ENCODED_NAMES.get(name)
+        if found is None:
+            encoded = name.encode("latin-1")
+            self.values[encoded.lower()] = (encoded, [])
+        else:
+            self.values[found[1]] = (found[0], [])
 
     def set_many(self, headers: Mapping[str, str | list[str]]) -> None:
         for name, value in headers.items():

@@ -409,6 +409,13 @@ class KongClient:
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> Row | None:
         return await self._pipeline.load_consumer(consumer_id, search_by_username)
 
+    def peek_consumer(self, consumer_id: str, search_by_username: bool = False) -> tuple[bool, Row | None]:
+        return self._pipeline.runtime.cache.peek(consumer_cache_key(consumer_id, search_by_username))
+
+
+def consumer_cache_key(consumer_id: str, search_by_username: bool) -> tuple[str, ...]:
+    return ("consumers", "by_username" if search_by_username else "by_id", consumer_id)
+
 
 class KongCtx:
     __slots__ = ("_ex",)
@@ -505,7 +512,9 @@ class KongIp:
 
 
 class Kong:
-    """Implements `sekisho.pdk.PDK` for one request."""
+    """Implements `sekisho.pdk.PDK` for one request.
+
+    The `kong.*` namespaces are built on first use: most requests touch two or three of them."""
 
     __slots__ = (
         "_ex",
@@ -522,19 +531,29 @@ class Kong:
         "service",
     )
 
+    request: Request
+    response: Response
+    service: Service
+    client: Client
+    ctx: Ctx
+    log: Log
+    router: Router
+    ip: Ip
+
     def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
         self._ex = ex
-        self.request: Request = KongRequest(ex, pipeline)
-        self.response: Response = KongResponse(ex)
-        self.service: Service = KongService(ex)
-        self.client: Client = KongClient(ex, pipeline)
-        self.ctx: Ctx = KongCtx(ex)
-        self.log: Log = KongLog(ex, pipeline)
-        self.router: Router = KongRouter(ex)
         self.node: Node = pipeline.node
-        self.ip: Ip = KongIp(pipeline)
         self.cache: Cache = pipeline.runtime.cache
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached while a namespace slot is still empty.
+        factory = _NAMESPACES.get(name)
+        if factory is None:
+            raise AttributeError(name)
+        value = factory(self._ex, self._pipeline)
+        object.__setattr__(self, name, value)
+        return value
 
     @property
     def current(self) -> str:
@@ -547,6 +566,18 @@ class Kong:
 
     def db(self, entity: str) -> EntityReader:
         return self._pipeline.runtime.entity_reader(entity)
+
+
+_NAMESPACES: dict[str, Any] = {
+    "request": KongRequest,
+    "response": lambda ex, _pipeline: KongResponse(ex),
+    "service": lambda ex, _pipeline: KongService(ex),
+    "client": KongClient,
+    "ctx": lambda ex, _pipeline: KongCtx(ex),
+    "log": KongLog,
+    "router": lambda ex, _pipeline: KongRouter(ex),
+    "ip": lambda _ex, pipeline: KongIp(pipeline),
+}
 
 
 def _redact(headers: dict[str, str | list[str]]) -> dict[str, str | list[str]]:

@@ -31,7 +31,7 @@ from sekisho.proxy.errors import (
 from sekisho.proxy.exchange import _STATUS_LINES, status_line
 from sekisho.proxy.forwarded import TrustedIps, real_client_ip
 from sekisho.proxy.headers import HOP_BY_HOP, RESPONSE_HOP_BY_HOP, HeaderEdits
-from sekisho.proxy.kong import ErrorExit, Kong, KongNode, serialize
+from sekisho.proxy.kong import ErrorExit, Kong, KongNode, consumer_cache_key, serialize
 from sekisho.proxy.route_target import host_with_port, route_target
 from sekisho.proxy.settings import ProxySettings
 from sekisho.proxy.upstream import PoolKey, UpstreamConnection, UpstreamPool
@@ -112,7 +112,7 @@ class Pipeline:
             if plan is None:
                 return
             if plan.needs_access:
-                self.spawn(self._access_then_upstream(ex), ex)
+                self.access(ex)
                 return
             if plan.entries:
                 ex.collected = plan.base_collected
@@ -244,53 +244,124 @@ class Pipeline:
             ex.collected = globals_
             self.respond_error(ex, 500, None)
             return
-        if self._route(ex) is None:
+        plan = self._route(ex)
+        if plan is None:
             return
-        await self._access_then_upstream(ex)
+        if plan.needs_access:
+            self.access(ex)
+        else:
+            if plan.entries:
+                ex.collected = plan.base_collected
+                ex.has_body_filter = plan.has_body_filter
+            self.upstream(ex)
 
-    async def _access_then_upstream(self, ex: Exchange) -> None:
+    def access(self, ex: Exchange) -> None:
+        """The access phase of the route's plugins, synchronously while each plugin's `try_access` decides;
+        from the first plugin that needs I/O on, in a coroutine."""
         plan = ex.plan
         assert plan is not None
         scheme = ex.conn.scheme
-        kong = self.kong(ex)
         collected: list[ResolvedPlugin] = []
         ex.collected = collected
-        stop: ShortCircuit | None = None
-        failed = False
-        # Like Kong, keep collecting after an exit so header_filter/body_filter/log of every applicable
-        # plugin still run; only the remaining access handlers are skipped.
-        for entry in plan.entries:
+        entries = plan.entries
+        kong: Kong | None = None
+        for index, entry in enumerate(entries):
             consumer = ex.consumer
             resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
             if resolved is None or scheme not in resolved.protocols:
                 continue
-            collected.append(resolved)
-            if stop is not None or failed:
-                continue
-            if resolved.broken:
-                logger.error("plugin %s has an unusable configuration; answering 500", resolved.name)
-                failed = True
-                continue
             if resolved.access:
+                if not resolved.try_access:
+                    self.spawn(self._access_from(ex, index, collected), ex)
+                    return
+                if kong is None:
+                    kong = self.kong(ex)
                 kong.current = resolved.name
                 try:
-                    await resolved.plugin.access(kong, resolved.conf)
+                    done = resolved.plugin.try_access(kong, resolved.conf)
+                except ShortCircuit as exit_:
+                    collected.append(resolved)
+                    self._access_stopped(ex, index + 1, collected, exit_)
+                    return
+                except BodyTooLarge:
+                    collected.append(resolved)
+                    self._access_stopped(ex, index + 1, collected, ErrorExit(413, message_for(413), None))
+                    return
+                except Exception:
+                    logger.exception("plugin %s failed in the access phase", resolved.name)
+                    collected.append(resolved)
+                    self._access_stopped(ex, index + 1, collected, None)
+                    return
+                if not done:
+                    self.spawn(self._access_from(ex, index, collected), ex)
+                    return
+                if ex.finished:
+                    return
+            collected.append(resolved)
+        ex.has_body_filter = any(p.body_filter for p in collected)
+        if not ex.finished:
+            self.upstream(ex)
+
+    async def _access_from(self, ex: Exchange, start: int, collected: list[ResolvedPlugin]) -> None:
+        """The access phase from plan entry `start` on, awaiting each plugin's `access`."""
+        plan = ex.plan
+        assert plan is not None
+        scheme = ex.conn.scheme
+        kong = self.kong(ex)
+        entries = plan.entries
+        for index in range(start, len(entries)):
+            consumer = ex.consumer
+            resolved = entries[index].resolve(consumer.get("id") if consumer is not None else None)
+            if resolved is None or scheme not in resolved.protocols:
+                continue
+            collected.append(resolved)
+            if resolved.broken:
+                logger.error("plugin %s has an unusable configuration; answering 500", resolved.name)
+                self._access_stopped(ex, index + 1, collected, None)
+                return
+            if resolved.access:
+                kong.current = resolved.name
+                stop: ShortCircuit | None
+                try:
+                    if not (resolved.try_access and index > start and resolved.plugin.try_access(kong, resolved.conf)):
+                        await resolved.plugin.access(kong, resolved.conf)
                 except ShortCircuit as exit_:
                     stop = exit_
                 except BodyTooLarge:
                     stop = ErrorExit(413, message_for(413), None)
                 except Exception:
                     logger.exception("plugin %s failed in the access phase", resolved.name)
-                    failed = True
-            if ex.finished:
+                    stop = None
+                else:
+                    if ex.finished:
+                        return
+                    continue
+                self._access_stopped(ex, index + 1, collected, stop)
                 return
         ex.has_body_filter = any(p.body_filter for p in collected)
-        if failed:
-            self.respond_error(ex, 500, None)
-        elif stop is not None:
-            self._exit(ex, stop)
-        elif not ex.finished:
+        if not ex.finished:
             self.upstream(ex)
+
+    def _access_stopped(
+        self, ex: Exchange, rest: int, collected: list[ResolvedPlugin], stop: ShortCircuit | None
+    ) -> None:
+        """A plugin exited (`stop`) or failed (None). Like Kong, the remaining plugins are still collected so
+        their header_filter/body_filter/log run; only their access handlers are skipped."""
+        plan = ex.plan
+        assert plan is not None
+        scheme = ex.conn.scheme
+        for entry in plan.entries[rest:]:
+            consumer = ex.consumer
+            resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
+            if resolved is not None and scheme in resolved.protocols:
+                collected.append(resolved)
+        if ex.finished:
+            return
+        ex.has_body_filter = any(p.body_filter for p in collected)
+        if stop is None:
+            self.respond_error(ex, 500, None)
+        else:
+            self._exit(ex, stop)
 
     def header_filter(self, ex: Exchange) -> None:
         if not ex.collected:
@@ -388,18 +459,23 @@ class Pipeline:
                 edits.clear(name)
         else:
             edits.set("X-Consumer-ID", str(consumer.get("id")))
-            for header, key in (("X-Consumer-Custom-ID", "custom_id"), ("X-Consumer-Username", "username")):
-                value = consumer.get(key)
-                if value is None:
-                    edits.clear(header)
-                else:
-                    edits.set(header, str(value))
+            custom_id = consumer.get("custom_id")
+            if custom_id is None:
+                edits.clear("X-Consumer-Custom-ID")
+            else:
+                edits.set("X-Consumer-Custom-ID", str(custom_id))
+            username = consumer.get("username")
+            if username is None:
+                edits.clear("X-Consumer-Username")
+            else:
+                edits.set("X-Consumer-Username", str(username))
             if anonymous:
                 edits.set("X-Anonymous-Consumer", "true")
             else:
                 edits.clear("X-Anonymous-Consumer")
-        if credential is not None and credential.get("id") is not None:
-            edits.set("X-Credential-Identifier", str(credential["id"]))
+        credential_id = credential.get("id") if credential is not None else None
+        if credential_id is not None:
+            edits.set("X-Credential-Identifier", str(credential_id))
         else:
             edits.clear("X-Credential-Identifier")
 
@@ -412,7 +488,7 @@ class Pipeline:
                 row = await reader.select_by("username", consumer_id)
             return row
 
-        key = ("consumers", "by_username" if search_by_username else "by_id", consumer_id)
+        key = consumer_cache_key(consumer_id, search_by_username)
         found: dict[str, Any] | None = await self.runtime.cache.get(key, load)
         return found
 

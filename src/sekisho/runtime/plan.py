@@ -35,6 +35,8 @@ class ResolvedPlugin:
     protocols: frozenset[str]
     rewrite: bool
     access: bool
+    #: the class implements `try_access` (a synchronous access phase for requests it can decide without I/O)
+    try_access: bool
     header_filter: bool
     body_filter: bool
     log: bool
@@ -60,6 +62,7 @@ class ResolvedPlugin:
             protocols=frozenset(row.get("protocols") or kind.PROTOCOLS),
             rewrite=kind.implements("rewrite"),
             access=kind.implements("access") or broken,
+            try_access=kind.implements("try_access") and not broken,
             header_filter=kind.implements("header_filter"),
             body_filter=kind.implements("body_filter"),
             log=kind.implements("log"),

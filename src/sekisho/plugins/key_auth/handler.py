@@ -85,6 +85,42 @@ class Handler(Plugin[KeyAuthConf]):
         if failure is not None:
             kong.response.error(failure.status, failure.message, failure.headers)
 
+    def try_access(self, kong: PDK, conf: KeyAuthConf) -> bool:
+        """A key in a header or the query whose credential and consumer are cached: no coroutine needed.
+        Everything else (no key, unknown key, body keys, anonymous) goes through `access`."""
+        if conf.key_in_body or conf.anonymous is not None:
+            return False
+        if not conf.run_on_preflight and kong.request.get_method() == "OPTIONS":
+            return True
+        found_name: str | None = None
+        key: Any = None
+        headers = kong.request.get_headers() if conf.key_in_header else {}
+        query: Mapping[str, Any] | None = None if conf.key_in_query else {}
+        for name in conf.key_names:
+            key = headers.get(name.lower())
+            if key is None:
+                if query is None:
+                    query = kong.request.get_query()
+                key = query.get(name)
+            if key is not None:
+                found_name = name
+                break
+        if found_name is None or not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
+            return False
+        cached, credential = kong.cache.peek(("keyauth_credentials", key))
+        if not cached or not isinstance(credential, dict) or credential_expired(credential, time.time()):
+            return False
+        consumer_id = (credential.get("consumer") or {}).get("id")
+        if not isinstance(consumer_id, str):
+            return False
+        cached, consumer = kong.client.peek_consumer(consumer_id)
+        if not cached or consumer is None:
+            return False
+        if conf.hide_credentials:
+            _hide_key_in_header_or_query(kong, found_name)
+        kong.client.authenticate(consumer, credential)
+        return True
+
     async def _authenticate(self, kong: PDK, conf: KeyAuthConf) -> _Failure | None:
         unauthorized = {"WWW-Authenticate": conf.www_authenticate}
         headers = kong.request.get_headers() if conf.key_in_header else {}
@@ -146,11 +182,15 @@ async def _read_body(kong: PDK) -> dict[str, Any]:
     return args
 
 
-async def _hide_key(kong: PDK, conf: KeyAuthConf, name: str) -> None:
+def _hide_key_in_header_or_query(kong: PDK, name: str) -> None:
     kong.service.request.clear_header(name)
     pairs = parse_qsl(kong.service.request.get_raw_query(), keep_blank_values=True)
     if any(key == name for key, _ in pairs):
         kong.service.request.set_raw_query(urlencode([(k, v) for k, v in pairs if k != name]))
+
+
+async def _hide_key(kong: PDK, conf: KeyAuthConf, name: str) -> None:
+    _hide_key_in_header_or_query(kong, name)
     if not conf.key_in_body:
         return
     args, err, mimetype = await kong.request.get_body()

@@ -26,8 +26,20 @@ from sekisho.oidc.tokens import check_access_token, check_id_token, claim_at
 from sekisho.pdk import PDK
 from sekisho.plugins.openid_connect.backchannel import answer_backchannel_logout, is_backchannel_logout
 from sekisho.plugins.openid_connect.prepared import ClientRegistration, Prepared
+from sekisho.plugins.openid_connect.replay import (
+    BEARER_KEY,
+    DOWNSTREAM_ADD,
+    DOWNSTREAM_SET,
+    SESSION_KEY,
+    UPSTREAM_CLEAR,
+    UPSTREAM_SET,
+    Effect,
+    Verdict,
+    apply,
+    request_key,
+)
 
-__all__ = ["AccessFlow"]
+__all__ = ["AccessFlow", "replay_verdict"]
 
 _NO_CACHE = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
 _TOKEN_METHODS = ("bearer", "introspection", "userinfo")
@@ -82,6 +94,51 @@ def _encode_table(value: Any) -> str:
     return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
 
 
+def strip_spoofed_headers(kong: PDK, wanted: frozenset[str]) -> None:
+    """Remove client-supplied copies of the headers we set upstream, in every spelling, on every request
+    (also those we do not authenticate: preflights, anonymous, failures)."""
+    for name in kong.request.get_headers(0):  # all of them: a spoofed copy may come late
+        if name.replace("_", "-") in wanted:
+            kong.service.request.clear_header(name)
+
+
+def _logout_may_be_requested(kong: PDK, conf: Any) -> bool:
+    """Whether `_logout_requested` could say yes, without reading the body."""
+    request = kong.request
+    method = request.get_method()
+    if method not in conf["logout_methods"]:
+        return False
+    if conf.get("logout_query_arg") and request.get_query_arg(conf["logout_query_arg"]) is not None:
+        return True
+    if conf.get("logout_uri_suffix") and request.get_path().endswith(conf["logout_uri_suffix"]):
+        return True
+    return bool(conf.get("logout_post_arg")) and method == "POST"
+
+
+def replay_verdict(kong: PDK, prepared: Prepared) -> bool:
+    """The access phase from a remembered verdict (see `replay`); False when the full flow must run."""
+    book = prepared.verdicts
+    if book is None or not len(book):
+        return False
+    conf = prepared.conf
+    if kong.request.get_method() == "OPTIONS" or _logout_may_be_requested(kong, conf):
+        return False
+    if conf.get("anonymous") and kong.client.get_credential() is not None:
+        return False
+    key = request_key(kong, prepared.bearer_in_header)
+    if key is None:
+        return False
+    verdict = book.get(key)
+    if verdict is None:
+        return False
+    if prepared.identity_headers:
+        strip_spoofed_headers(kong, prepared.identity_headers)
+    if not apply(kong, verdict):
+        book.forget(key)
+        return False
+    return True
+
+
 class AccessFlow:
     __slots__ = (
         "access_claims",
@@ -91,12 +148,16 @@ class AccessFlow:
         "callback_target",
         "client",
         "conf",
+        "consumer_source",
         "cookies",
+        "effects",
+        "groups",
         "id_claims",
         "introspection",
         "kong",
         "metadata",
         "p",
+        "saved",
         "session",
         "session_manager",
         "set_cookies",
@@ -123,6 +184,11 @@ class AccessFlow:
         self.bearer_presented = False
         self.bearer_source: str | None = None
         self.callback_target: str | None = None
+        # what this request did, to remember as a verdict when it is a pure function of the credential
+        self.effects: list[Effect] = []
+        self.consumer_source: tuple[tuple[str, ...], Any] | None = None
+        self.groups: list[str] | None = None
+        self.saved: str | None = None  # "periodic" (the clock only) or "changed" when the session was written
 
     # -- entry ------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -170,15 +236,66 @@ class AccessFlow:
             self._unexpected()
         self._login_action()
         self._emit_cookies()
+        if self.p.verdicts is not None:
+            self._remember()
+
+    def _remember(self) -> None:
+        """File this request's outcome as a verdict when the same credential will always get the same one."""
+        book = self.p.verdicts
+        conf = self.conf
+        method = self.auth_method
+        if book is None or method not in ("bearer", "session") or method in conf["login_methods"]:
+            return
+        if self.userinfo is not None or self.introspection is not None:
+            return
+        if conf.get("consumer_claim") and self.consumer_source is None:
+            return  # no consumer (consumer_optional): one created later must be noticed
+        key = request_key(self.kong, self.p.bearer_in_header)
+        if key is None:
+            return
+        leeway = float(conf["leeway"])
+        if method == "bearer":
+            exp = (self.access_claims or {}).get("exp")
+            if self.bearer_source != "authorization" or key[0] != BEARER_KEY or not isinstance(exp, int | float):
+                return
+            until = float(exp)
+        else:
+            session, manager = self.session, self.session_manager
+            if session is None or manager is None or self.saved == "changed" or key[0] != SESSION_KEY:
+                return
+            if self.p.session_storage is not None or conf["reverify"]:
+                return  # server-side sessions can be revoked elsewhere: look them up every time
+            until = manager.next_save_at(session)
+            expires_at = self.tokens.get("expires_at")
+            if isinstance(expires_at, int | float):
+                until = min(until, float(expires_at) - leeway)
+        consumer = self.kong.client.get_consumer()
+        credential = self.kong.client.get_credential()
+        source = self.consumer_source
+        book.put(
+            key,
+            Verdict(
+                valid_until=until,
+                consumer=dict(consumer) if consumer is not None else None,
+                credential=dict(credential) if credential is not None else None,
+                consumer_cache_key=source[0] if source is not None else None,
+                consumer_cached=source[1] if source is not None else None,
+                groups=list(self.groups) if self.groups else None,
+                effects=tuple(self.effects),
+            ),
+        )
+
+    def _upstream_set(self, name: str, value: str) -> None:
+        self.kong.service.request.set_header(name, value)
+        self.effects.append((UPSTREAM_SET, name, value))
+
+    def _upstream_clear(self, name: str) -> None:
+        self.kong.service.request.clear_header(name)
+        self.effects.append((UPSTREAM_CLEAR, name, ""))
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _strip_spoofed_headers(self) -> None:
-        """Remove client-supplied copies of the headers we set upstream, in every spelling, on every request
-        (also those we do not authenticate: preflights, anonymous, failures)."""
-        wanted = self.p.identity_headers
-        for name in self.kong.request.get_headers(0):  # all of them: a spoofed copy may come late
-            if name.replace("_", "-") in wanted:
-                self.kong.service.request.clear_header(name)
+        strip_spoofed_headers(self.kong, self.p.identity_headers)
 
     def _choose_client(self) -> None:
         if len(self.p.clients) < 2:
@@ -361,6 +478,7 @@ class AccessFlow:
             if authorization:
                 scheme, _, value = authorization.partition(" ")
                 if scheme.lower() == "bearer" and value.strip():
+                    self.bearer_source = "authorization"
                     return value.strip()
             for name in ("access-token", "x-access-token"):
                 extra = req.get_header(name)
@@ -756,6 +874,10 @@ class AccessFlow:
 
                 row = await self.kong.cache.get(("consumers", field, lookup), load)
             if row is not None:
+                self.consumer_source = (
+                    ("consumers", "id", value) if field == "id" else ("consumers", field, lookup),
+                    row,
+                )
                 return dict(row)
         return None
 
@@ -782,7 +904,8 @@ class AccessFlow:
             groups = _values(self._claim(groups_claim))
             if groups:
                 self.kong.ctx.shared["authenticated_groups"] = groups
-                self.kong.service.request.set_header("X-Authenticated-Groups", ", ".join(groups))
+                self.groups = groups
+                self._upstream_set("X-Authenticated-Groups", ", ".join(groups))
 
     async def _load_userinfo(self) -> None:
         if self.userinfo is not None or not self.metadata or not self.metadata.userinfo_endpoint or not self.client:
@@ -870,9 +993,10 @@ class AccessFlow:
         if lowered in ("authorization:bearer", "authorization:basic"):
             name, text = "Authorization", ("Bearer " if lowered.endswith("bearer") else "Basic ") + text
         if upstream:
-            self.kong.service.request.set_header(name, text)
+            self._upstream_set(name, text)
         else:
             self.kong.response.set_header(name, text)
+            self.effects.append((DOWNSTREAM_SET, name, text))
 
     async def _set_headers(self) -> None:
         conf = self.conf
@@ -904,10 +1028,10 @@ class AccessFlow:
             query = parse_qsl(service_request.get_raw_query(), keep_blank_values=True)
             service_request.set_raw_query(urlencode([(k, v) for k, v in query if k != "access_token"]))
         if conf["hide_credentials"] and self.bearer_presented:
-            self.kong.service.request.clear_header("Access-Token")
-            self.kong.service.request.clear_header("X-Access-Token")
+            self._upstream_clear("Access-Token")
+            self._upstream_clear("X-Access-Token")
             if (conf.get("upstream_access_token_header") or "").lower() != "authorization:bearer":
-                self.kong.service.request.clear_header("Authorization")
+                self._upstream_clear("Authorization")
 
     async def _save_session(self) -> None:
         conf = self.conf
@@ -927,6 +1051,7 @@ class AccessFlow:
                 if isinstance(subject.get(claim), str):
                     session.data[claim] = subject[claim]
         if self.session_manager.needs_save(session):
+            self.saved = "changed" if session.fresh or session.changed else "periodic"
             self.set_cookies.extend(
                 await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies)
             )
@@ -947,9 +1072,9 @@ class AccessFlow:
                 and not part.strip().split("=", 1)[0].startswith(conf["session_cookie_name"] + "_")
             ]
             if kept:
-                self.kong.service.request.set_header("Cookie", "; ".join(kept))
+                self._upstream_set("Cookie", "; ".join(kept))
             else:
-                self.kong.service.request.clear_header("Cookie")
+                self._upstream_clear("Cookie")
 
     def _login_action(self) -> None:
         conf = self.conf
@@ -995,4 +1120,5 @@ class AccessFlow:
     def _emit_cookies(self) -> None:
         for header in self.set_cookies:
             self.kong.response.add_header("Set-Cookie", header)
+            self.effects.append((DOWNSTREAM_ADD, "Set-Cookie", header))
         self.set_cookies = []

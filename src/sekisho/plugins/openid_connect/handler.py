@@ -9,7 +9,7 @@ from sekisho.oidc.backchannel import LogoutStore, MemoryLogoutStore, RedisLogout
 from sekisho.oidc.session import RedisSessionStorage, SessionStorage
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
-from sekisho.plugins.openid_connect.flow import AccessFlow
+from sekisho.plugins.openid_connect.flow import AccessFlow, replay_verdict
 from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
 from sekisho.plugins.openid_connect.schema import CONFIG
 from sekisho.schema import Record
@@ -73,6 +73,9 @@ class Handler(Plugin[Prepared]):
 
     async def access(self, kong: PDK, conf: Prepared) -> None:
         await AccessFlow(kong, conf).run()
+
+    def try_access(self, kong: PDK, conf: Prepared) -> bool:
+        return replay_verdict(kong, conf)
 
     async def close(self) -> None:
         """Release outbound connections (provider HTTP clients, Redis) when the worker stops."""

@@ -18,6 +18,7 @@ from sekisho.oidc.http import OutboundHttp
 from sekisho.oidc.jwks import ALG_KEY_TYPES
 from sekisho.oidc.session import CookieCodec, SessionManager, SessionOptions, SessionStorage
 from sekisho.oidc.tokens import HS_ALGS, TokenVerifier
+from sekisho.plugins.openid_connect.replay import VerdictBook
 
 __all__ = ["ClientRegistration", "Prepared", "ProviderPool", "TtlCache"]
 
@@ -151,6 +152,9 @@ class Prepared:
     # (upstream?, claim, header name) for `<direction>_headers_claims`/`_names`: computed once, not per request
     item_headers: tuple[tuple[bool, str, str], ...] = ()
     claim_headers: tuple[tuple[bool, str, str], ...] = ()
+    #: remembered outcomes per credential (None: this configuration never replays, see `replay`)
+    verdicts: VerdictBook | None = None
+    bearer_in_header: bool = False
     _secret: bytes | None = None
     _sessions: dict[bytes, SessionManager] = field(default_factory=dict)
     _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
@@ -189,6 +193,8 @@ class Prepared:
             userinfo_cache=pool.userinfo_cache,
             token_cache_salt=str(conf.get("cache_tokens_salt") or secrets.token_hex(16)),
             identity_headers=_upstream_header_names(conf),
+            verdicts=VerdictBook() if logout_store is None and len(clients) < 2 else None,
+            bearer_in_header="header" in (conf.get("bearer_token_param_type") or ()),
             item_headers=tuple(
                 (direction == "upstream", item, str(conf[f"{direction}_{item}_header"]))
                 for direction in ("upstream", "downstream")

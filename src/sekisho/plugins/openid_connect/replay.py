@@ -1,0 +1,124 @@
+"""Verdicts: what a successful access phase did for a credential, done again without redoing the work.
+
+A browser or an API client sends the same session cookie or bearer token on request after request. The first
+request runs the whole `AccessFlow` (decrypt the session or verify the JWT, check claims, map the consumer,
+compute headers); when its outcome depends only on that credential, it is remembered as a `Verdict` keyed by
+the credential's exact header value, and the following requests replay it synchronously (`try_access`) until
+the verdict runs out: the token's expiry, the next time the session must be written back, a consumer change.
+
+Only outcomes that are a pure function of the key are remembered (see `AccessFlow._remember`): no Redis
+sessions (revocable server side), no back-channel logout, no userinfo or introspection calls, no login
+action, one client. Anything unusual in a request (logout, preflight, another credential) takes the full
+flow.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from sekisho.pdk import PDK
+
+__all__ = [
+    "BEARER_KEY",
+    "DOWNSTREAM_ADD",
+    "DOWNSTREAM_SET",
+    "SESSION_KEY",
+    "UPSTREAM_CLEAR",
+    "UPSTREAM_SET",
+    "Verdict",
+    "VerdictBook",
+]
+
+UPSTREAM_SET, UPSTREAM_CLEAR, DOWNSTREAM_SET, DOWNSTREAM_ADD = 0, 1, 2, 3
+
+Effect = tuple[int, str, str]
+"""(what, header name, value): set or clear a header upstream, set or add one downstream."""
+
+_BOOK_SIZE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    valid_until: float  # wall clock
+    consumer: dict[str, Any] | None
+    credential: dict[str, Any] | None
+    consumer_cache_key: tuple[str, ...] | None  # the kong.cache entry the consumer came from
+    consumer_cached: Any  # that entry's value then: a different one now means the consumer changed
+    groups: list[str] | None  # kong.ctx.shared.authenticated_groups
+    effects: tuple[Effect, ...]
+
+
+class VerdictBook:
+    """Verdicts of one plugin instance, by request key; bounded (full means start over: cheap to rebuild)."""
+
+    __slots__ = ("_verdicts",)
+
+    def __init__(self) -> None:
+        self._verdicts: dict[str, Verdict] = {}
+
+    def __len__(self) -> int:
+        return len(self._verdicts)
+
+    def get(self, key: str) -> Verdict | None:
+        verdict = self._verdicts.get(key)
+        if verdict is not None and time.time() >= verdict.valid_until:
+            del self._verdicts[key]
+            return None
+        return verdict
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        if verdict.valid_until <= time.time():
+            return
+        if len(self._verdicts) >= _BOOK_SIZE:
+            self._verdicts.clear()
+        self._verdicts[key] = verdict
+
+    def forget(self, key: str) -> None:
+        self._verdicts.pop(key, None)
+
+    def clear(self) -> None:
+        self._verdicts.clear()
+
+
+BEARER_KEY, SESSION_KEY = "b", "s"
+
+
+def request_key(kong: PDK, bearer_in_header: bool) -> str | None:
+    """The key a request's verdict is filed under: `b` and the bearer header (when bearer tokens are read from
+    headers and one is there), else `s` and the whole Cookie header; then the scheme (cookies differ by it)."""
+    request = kong.request
+    scheme = request.get_forwarded_scheme()
+    if bearer_in_header:
+        authorization = request.get_header("authorization")
+        if authorization is not None:
+            return BEARER_KEY + scheme + " " + authorization
+    cookie = request.get_header("cookie")
+    if cookie is not None:
+        return SESSION_KEY + scheme + " " + cookie
+    return None
+
+
+def apply(kong: PDK, verdict: Verdict) -> bool:
+    """Do what the verdict says; False (and nothing done) when its consumer is no longer what was cached."""
+    if verdict.consumer_cache_key is not None:
+        cached, value = kong.cache.peek(verdict.consumer_cache_key)
+        if not cached or value is not verdict.consumer_cached:
+            return False
+    kong.client.authenticate(
+        dict(verdict.consumer) if verdict.consumer is not None else None,
+        dict(verdict.credential) if verdict.credential is not None else None,
+    )
+    if verdict.groups:
+        kong.ctx.shared["authenticated_groups"] = list(verdict.groups)
+    for what, name, value in verdict.effects:
+        if what == UPSTREAM_SET:
+            kong.service.request.set_header(name, value)
+        elif what == UPSTREAM_CLEAR:
+            kong.service.request.clear_header(name)
+        elif what == DOWNSTREAM_SET:
+            kong.response.set_header(name, value)
+        else:
+            kong.response.add_header(name, value)
+    return True
