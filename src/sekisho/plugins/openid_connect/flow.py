@@ -261,8 +261,8 @@ class AccessFlow:
             until = float(exp)
         else:
             session, manager = self.session, self.session_manager
-            if session is None or manager is None or self.saved == "changed" or key[0] != SESSION_KEY:
-                return
+            if session is None or manager is None or self.saved is not None or key[0] != SESSION_KEY:
+                return  # a rewritten session's times are the new cookie's: the presented one may die sooner
             if self.p.session_storage is not None or conf["reverify"]:
                 return  # server-side sessions can be revoked elsewhere: look them up every time
             until = manager.next_save_at(session)
