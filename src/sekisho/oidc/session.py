@@ -256,6 +256,15 @@ class SessionManager:
             spans.append(self.options.idling_timeout)
         return self._clock() - session.last_seen >= min(60.0, *(span / 4 for span in spans))
 
+    def expires_at(self, session: Session) -> float:
+        """When `open` stops accepting this session as it stands (rolling, idle or absolute timeout)."""
+        until = session.rolling_expires
+        if self.options.idling_timeout is not None:
+            until = min(until, session.last_seen + self.options.idling_timeout)
+        if self.options.absolute_timeout is not None:
+            until = min(until, session.created_at + self.options.absolute_timeout)
+        return until
+
     def next_save_at(self, session: Session) -> float:
         """When `needs_save` turns true for an unchanged session (or it runs out, if that comes first)."""
         spans = [self.options.rolling_timeout]

@@ -86,6 +86,9 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str
     return collect_values(fields)
 
 
+_METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
+
+
 class KongRequest:
     __slots__ = ("_ex", "_pipeline")
 
@@ -106,6 +109,8 @@ class KongRequest:
         return self._ex.conn.server_port
 
     def get_forwarded_scheme(self) -> str:
+        if not self._pipeline.has_trusted:
+            return self._ex.conn.scheme
         return self._pipeline.forwarded(self._ex, b"x-forwarded-proto") or self.get_scheme()
 
     def get_forwarded_host(self) -> str:
@@ -131,7 +136,8 @@ class KongRequest:
         return 1.1 if self._ex.http_11 else 1.0
 
     def get_method(self) -> str:
-        return self._ex.method.decode("latin-1")
+        method = self._ex.method
+        return _METHOD_NAMES.get(method) or method.decode("latin-1")
 
     def get_path(self) -> str:
         return normalize_path(self.get_raw_path())  # RFC 3986 section 6, decoding only unreserved triplets
@@ -514,46 +520,92 @@ class KongIp:
 class Kong:
     """Implements `sekisho.pdk.PDK` for one request.
 
-    The `kong.*` namespaces are built on first use: most requests touch two or three of them."""
+    Each `kong.*` namespace is built on first use: most requests touch two or three of them."""
 
     __slots__ = (
+        "_client",
+        "_ctx",
         "_ex",
+        "_ip",
+        "_log",
         "_pipeline",
+        "_request",
+        "_response",
+        "_router",
+        "_service",
         "cache",
-        "client",
-        "ctx",
-        "ip",
-        "log",
         "node",
-        "request",
-        "response",
-        "router",
-        "service",
     )
-
-    request: Request
-    response: Response
-    service: Service
-    client: Client
-    ctx: Ctx
-    log: Log
-    router: Router
-    ip: Ip
 
     def __init__(self, ex: Exchange, pipeline: Pipeline) -> None:
         self._pipeline = pipeline
         self._ex = ex
         self.node: Node = pipeline.node
         self.cache: Cache = pipeline.runtime.cache
+        self._request: KongRequest | None = None
+        self._response: KongResponse | None = None
+        self._service: KongService | None = None
+        self._client: KongClient | None = None
+        self._ctx: KongCtx | None = None
+        self._log: KongLog | None = None
+        self._router: KongRouter | None = None
+        self._ip: KongIp | None = None
 
-    def __getattr__(self, name: str) -> Any:
-        # Only reached while a namespace slot is still empty.
-        factory = _NAMESPACES.get(name)
-        if factory is None:
-            raise AttributeError(name)
-        value = factory(self._ex, self._pipeline)
-        object.__setattr__(self, name, value)
-        return value
+    @property
+    def request(self) -> Request:
+        found = self._request
+        if found is None:
+            found = self._request = KongRequest(self._ex, self._pipeline)
+        return found
+
+    @property
+    def response(self) -> Response:
+        found = self._response
+        if found is None:
+            found = self._response = KongResponse(self._ex)
+        return found
+
+    @property
+    def service(self) -> Service:
+        found = self._service
+        if found is None:
+            found = self._service = KongService(self._ex)
+        return found
+
+    @property
+    def client(self) -> Client:
+        found = self._client
+        if found is None:
+            found = self._client = KongClient(self._ex, self._pipeline)
+        return found
+
+    @property
+    def ctx(self) -> Ctx:
+        found = self._ctx
+        if found is None:
+            found = self._ctx = KongCtx(self._ex)
+        return found
+
+    @property
+    def log(self) -> Log:
+        found = self._log
+        if found is None:
+            found = self._log = KongLog(self._ex, self._pipeline)
+        return found
+
+    @property
+    def router(self) -> Router:
+        found = self._router
+        if found is None:
+            found = self._router = KongRouter(self._ex)
+        return found
+
+    @property
+    def ip(self) -> Ip:
+        found = self._ip
+        if found is None:
+            found = self._ip = KongIp(self._pipeline)
+        return found
 
     @property
     def current(self) -> str:
@@ -566,18 +618,6 @@ class Kong:
 
     def db(self, entity: str) -> EntityReader:
         return self._pipeline.runtime.entity_reader(entity)
-
-
-_NAMESPACES: dict[str, Any] = {
-    "request": KongRequest,
-    "response": lambda ex, _pipeline: KongResponse(ex),
-    "service": lambda ex, _pipeline: KongService(ex),
-    "client": KongClient,
-    "ctx": lambda ex, _pipeline: KongCtx(ex),
-    "log": KongLog,
-    "router": lambda ex, _pipeline: KongRouter(ex),
-    "ip": lambda _ex, pipeline: KongIp(pipeline),
-}
 
 
 def _redact(headers: dict[str, str | list[str]]) -> dict[str, str | list[str]]:

@@ -263,9 +263,11 @@ class Pipeline:
         scheme = ex.conn.scheme
         collected: list[ResolvedPlugin] = []
         ex.collected = collected
-        entries = plan.entries
         kong: Kong | None = None
-        for index, entry in enumerate(entries):
+        body_filter = False
+        index = -1
+        for entry in plan.entries:
+            index += 1
             consumer = ex.consumer
             resolved = entry.resolve(consumer.get("id") if consumer is not None else None)
             if resolved is None or scheme not in resolved.protocols:
@@ -275,8 +277,10 @@ class Pipeline:
                     self.spawn(self._access_from(ex, index, collected), ex)
                     return
                 if kong is None:
-                    kong = self.kong(ex)
-                kong.current = resolved.name
+                    kong = ex.kong
+                    if kong is None:
+                        kong = ex.kong = Kong(ex, self)
+                ex.current_plugin = resolved.name
                 try:
                     done = resolved.plugin.try_access(kong, resolved.conf)
                 except ShortCircuit as exit_:
@@ -298,7 +302,9 @@ class Pipeline:
                 if ex.finished:
                     return
             collected.append(resolved)
-        ex.has_body_filter = any(p.body_filter for p in collected)
+            if resolved.body_filter:
+                body_filter = True
+        ex.has_body_filter = body_filter
         if not ex.finished:
             self.upstream(ex)
 
@@ -454,29 +460,34 @@ class Pipeline:
         edits = ex.service_edits
         if edits is None:
             edits = ex.service_edits = HeaderEdits()
+        # Client-sent copies of these headers never get this far (dropped while parsing), so a header only
+        # needs clearing when a plugin set it earlier in this request.
+        edited = edits.values
         if consumer is None:
-            for name in ("X-Consumer-ID", "X-Consumer-Custom-ID", "X-Consumer-Username", "X-Anonymous-Consumer"):
-                edits.clear(name)
+            if edited:
+                for lower, name in _CONSUMER_HEADERS:
+                    if lower in edited:
+                        edits.clear(name)
         else:
             edits.set("X-Consumer-ID", str(consumer.get("id")))
             custom_id = consumer.get("custom_id")
-            if custom_id is None:
-                edits.clear("X-Consumer-Custom-ID")
-            else:
+            if custom_id is not None:
                 edits.set("X-Consumer-Custom-ID", str(custom_id))
+            elif b"x-consumer-custom-id" in edited:
+                edits.clear("X-Consumer-Custom-ID")
             username = consumer.get("username")
-            if username is None:
-                edits.clear("X-Consumer-Username")
-            else:
+            if username is not None:
                 edits.set("X-Consumer-Username", str(username))
+            elif b"x-consumer-username" in edited:
+                edits.clear("X-Consumer-Username")
             if anonymous:
                 edits.set("X-Anonymous-Consumer", "true")
-            else:
+            elif b"x-anonymous-consumer" in edited:
                 edits.clear("X-Anonymous-Consumer")
         credential_id = credential.get("id") if credential is not None else None
         if credential_id is not None:
             edits.set("X-Credential-Identifier", str(credential_id))
-        else:
+        elif b"x-credential-identifier" in edited:
             edits.clear("X-Credential-Identifier")
 
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> dict[str, Any] | None:
@@ -649,7 +660,7 @@ class Pipeline:
         forwarded: dict[bytes, bytes] | None = None
         trusted = self.has_trusted and self.trusted.is_trusted(ex.peer)
         edits = ex.service_edits
-        base: list[tuple[bytes, bytes]] | None = [] if edits else None
+        edited = edits.values if edits else None  # names plugins set or cleared: their new values go last
         append = parts.append
         kinds = _REQUEST_KINDS
         for name, value in ex.headers:
@@ -664,16 +675,16 @@ class Pipeline:
                         forwarded = {}
                     forwarded.setdefault(name.lower(), value)
                 continue
-            if base is not None:
-                base.append((name, value))
-            else:
-                append(name)
-                append(b": ")
-                append(value)
-                append(b"\r\n")
-        if edits and base is not None:
-            for name, value in edits.apply(base):
-                append(name + b": " + value + b"\r\n")
+            if edited is not None and name.lower() in edited:
+                continue
+            append(name)
+            append(b": ")
+            append(value)
+            append(b"\r\n")
+        if edited:
+            for name, values in edited.values():
+                for value in values:
+                    append(name + b": " + value + b"\r\n")
         if ex.real_ip is ex.peer and xff is None:
             append(conn.client_ip_headers)
         else:
@@ -891,6 +902,11 @@ def _request_kind(name: bytes) -> int:
         _REQUEST_KINDS[name] = kind
     return kind
 
+
+_CONSUMER_HEADERS: Final = tuple(
+    (name.lower().encode(), name)
+    for name in ("X-Consumer-ID", "X-Consumer-Custom-ID", "X-Consumer-Username", "X-Anonymous-Consumer")
+)
 
 _DATE: list[Any] = [0, b""]
 

@@ -194,7 +194,7 @@ class Runtime:
                 continue
             kong = WorkerPDK(name, self.cache, self.entity_reader, node)
             try:
-                await plugin.init_worker(kong)  # type: ignore[arg-type]
+                await plugin.init_worker(kong)
             except Exception:
                 logger.exception("plugin %s: init_worker failed", name)
 

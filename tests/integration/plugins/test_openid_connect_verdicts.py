@@ -294,6 +294,32 @@ class TestSessions:
             assert refused.status_code == 401, "the old cookie was idle too long; replaying it extended it"
         assert full_flows[-2:] == ["/api/data", "/api/data"]
 
+    async def test_a_periodic_resave_is_replayed_with_the_same_new_cookie(
+        self, rig: Rig, full_flows: list[str]
+    ) -> None:
+        """A client that keeps sending the cookie it has (a script ignoring Set-Cookie) after the session was
+        due for its periodic re-save gets the re-saved cookie again from the verdict, not a re-encryption per
+        request; the new cookie works too."""
+        idle = 8.0  # re-saved after a quarter of it
+        await rig.protect(client_auth=["none"], session_cookie_idletime=idle)
+        await login(rig, rig.gw.client)
+        logged_in = time.time()
+        cookie = {**XHR, "Cookie": f"session={rig.gw.client.cookies['session']}"}
+        async with httpx.AsyncClient(base_url=rig.gw.client.base_url) as fresh:
+            await asyncio.sleep(logged_in + idle / 4 + 0.2 - time.time())
+            flows = len(full_flows)
+            resaved = await fresh.get("/api/data", headers=cookie)
+            again = await fresh.get("/api/data", headers=cookie)
+            assert resaved.status_code == again.status_code == 200
+            assert len(full_flows) == flows + 1  # the second one was replayed
+            new_cookie = resaved.headers["set-cookie"]
+            assert new_cookie.startswith("session=") and again.headers["set-cookie"] == new_cookie
+            assert rig.gw.echoed(again).headers == rig.gw.echoed(resaved).headers
+            value = new_cookie.split(";", 1)[0].split("=", 1)[1]
+            assert value != rig.gw.client.cookies["session"]
+            renewed = await fresh.get("/api/data", headers={**XHR, "Cookie": f"session={value}"})
+            assert renewed.status_code == 200 and "set-cookie" not in renewed.headers
+
     @pytest.mark.redis
     async def test_server_side_sessions_are_never_replayed(self, rig: Rig, full_flows: list[str]) -> None:
         prefix = f"sekisho-verdicts-test-{time.time_ns()}"

@@ -102,12 +102,9 @@ def strip_spoofed_headers(kong: PDK, wanted: frozenset[str]) -> None:
             kong.service.request.clear_header(name)
 
 
-def _logout_may_be_requested(kong: PDK, conf: Any) -> bool:
-    """Whether `_logout_requested` could say yes, without reading the body."""
+def _logout_may_be_requested(kong: PDK, conf: Any, method: str) -> bool:
+    """Whether `_logout_requested` could say yes, without reading the body (`method` is a logout method)."""
     request = kong.request
-    method = request.get_method()
-    if method not in conf["logout_methods"]:
-        return False
     if conf.get("logout_query_arg") and request.get_query_arg(conf["logout_query_arg"]) is not None:
         return True
     if conf.get("logout_uri_suffix") and request.get_path().endswith(conf["logout_uri_suffix"]):
@@ -118,12 +115,14 @@ def _logout_may_be_requested(kong: PDK, conf: Any) -> bool:
 def replay_verdict(kong: PDK, prepared: Prepared) -> bool:
     """The access phase from a remembered verdict (see `replay`); False when the full flow must run."""
     book = prepared.verdicts
-    if book is None or not len(book):
+    if book is None or book.empty:
         return False
-    conf = prepared.conf
-    if kong.request.get_method() == "OPTIONS" or _logout_may_be_requested(kong, conf):
+    method = kong.request.get_method()
+    if method == "OPTIONS":
         return False
-    if conf.get("anonymous") and kong.client.get_credential() is not None:
+    if method in prepared.logout_methods and _logout_may_be_requested(kong, prepared.conf, method):
+        return False
+    if prepared.anonymous and kong.client.get_credential() is not None:
         return False
     key = request_key(kong, prepared.bearer_in_header)
     if key is None:
@@ -157,6 +156,7 @@ class AccessFlow:
         "kong",
         "metadata",
         "p",
+        "presented_expiry",
         "saved",
         "session",
         "session_manager",
@@ -189,6 +189,7 @@ class AccessFlow:
         self.consumer_source: tuple[tuple[str, ...], Any] | None = None
         self.groups: list[str] | None = None
         self.saved: str | None = None  # "periodic" (the clock only) or "changed" when the session was written
+        self.presented_expiry: float | None = None  # when the cookie this request presented runs out
 
     # -- entry ------------------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -261,11 +262,15 @@ class AccessFlow:
             until = float(exp)
         else:
             session, manager = self.session, self.session_manager
-            if session is None or manager is None or self.saved is not None or key[0] != SESSION_KEY:
-                return  # a rewritten session's times are the new cookie's: the presented one may die sooner
+            if session is None or manager is None or self.saved == "changed" or key[0] != SESSION_KEY:
+                return
             if self.p.session_storage is not None or conf["reverify"]:
                 return  # server-side sessions can be revoked elsewhere: look them up every time
             until = manager.next_save_at(session)
+            if self.presented_expiry is not None:
+                # Re-saved on its schedule: the verdict (with the new cookie to hand out again) is filed under
+                # the presented cookie, which must still stop working when its own timeouts say so.
+                until = min(until, self.presented_expiry)
             expires_at = self.tokens.get("expires_at")
             if isinstance(expires_at, int | float):
                 until = min(until, float(expires_at) - leeway)
@@ -1052,6 +1057,8 @@ class AccessFlow:
                     session.data[claim] = subject[claim]
         if self.session_manager.needs_save(session):
             self.saved = "changed" if session.fresh or session.changed else "periodic"
+            if not session.fresh:
+                self.presented_expiry = self.session_manager.expires_at(session)
             self.set_cookies.extend(
                 await self.session_manager.save(session, secure=self._secure(), cookies=self.cookies)
             )

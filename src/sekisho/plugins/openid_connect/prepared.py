@@ -155,6 +155,8 @@ class Prepared:
     #: remembered outcomes per credential (None: this configuration never replays, see `replay`)
     verdicts: VerdictBook | None = None
     bearer_in_header: bool = False
+    logout_methods: frozenset[str] = frozenset()
+    anonymous: bool = False
     _secret: bytes | None = None
     _sessions: dict[bytes, SessionManager] = field(default_factory=dict)
     _auth_codecs: dict[bytes, CookieCodec] = field(default_factory=dict)
@@ -195,6 +197,8 @@ class Prepared:
             identity_headers=_upstream_header_names(conf),
             verdicts=VerdictBook() if logout_store is None and len(clients) < 2 else None,
             bearer_in_header="header" in (conf.get("bearer_token_param_type") or ()),
+            logout_methods=frozenset(conf.get("logout_methods") or ()),
+            anonymous=bool(conf.get("anonymous")),
             item_headers=tuple(
                 (direction == "upstream", item, str(conf[f"{direction}_{item}_header"]))
                 for direction in ("upstream", "downstream")

@@ -49,6 +49,10 @@ class Verdict:
     groups: list[str] | None  # kong.ctx.shared.authenticated_groups
     effects: tuple[Effect, ...]
 
+    @property
+    def upstream(self) -> bool:
+        return any(what <= UPSTREAM_CLEAR for what, _, _ in self.effects)
+
 
 class VerdictBook:
     """Verdicts of one plugin instance, by request key; bounded (full means start over: cheap to rebuild)."""
@@ -60,6 +64,10 @@ class VerdictBook:
 
     def __len__(self) -> int:
         return len(self._verdicts)
+
+    @property
+    def empty(self) -> bool:
+        return not self._verdicts
 
     def get(self, key: str) -> Verdict | None:
         verdict = self._verdicts.get(key)
@@ -101,22 +109,25 @@ def request_key(kong: PDK, bearer_in_header: bool) -> str | None:
 
 
 def apply(kong: PDK, verdict: Verdict) -> bool:
-    """Do what the verdict says; False (and nothing done) when its consumer is no longer what was cached."""
+    """Do what the verdict says; False (and nothing done) when its consumer is no longer what was cached.
+
+    The consumer and credential rows are handed over as they are, like rows from `kong.cache`: shared,
+    read-only by convention."""
     if verdict.consumer_cache_key is not None:
         cached, value = kong.cache.peek(verdict.consumer_cache_key)
         if not cached or value is not verdict.consumer_cached:
             return False
-    kong.client.authenticate(
-        dict(verdict.consumer) if verdict.consumer is not None else None,
-        dict(verdict.credential) if verdict.credential is not None else None,
-    )
+    kong.client.authenticate(verdict.consumer, verdict.credential)
     if verdict.groups:
         kong.ctx.shared["authenticated_groups"] = list(verdict.groups)
+    service_request = kong.service.request if verdict.upstream else None
     for what, name, value in verdict.effects:
         if what == UPSTREAM_SET:
-            kong.service.request.set_header(name, value)
+            assert service_request is not None
+            service_request.set_header(name, value)
         elif what == UPSTREAM_CLEAR:
-            kong.service.request.clear_header(name)
+            assert service_request is not None
+            service_request.clear_header(name)
         elif what == DOWNSTREAM_SET:
             kong.response.set_header(name, value)
         else:
