@@ -80,6 +80,23 @@ class TestBearer:
             assert rig.gw.echoed(replayed).headers == first.headers
             assert downstream(replayed) == downstream(responses[0])
 
+    async def test_the_bearer_header_reaches_the_upstream_once_and_unchanged(
+        self, rig: Rig, full_flows: list[str]
+    ) -> None:
+        """`upstream_access_token_header` (default `authorization:bearer`) sets the one Authorization header the
+        upstream gets, also when a replayed request carries a second one (the key is the first)."""
+        await rig.protect(auth_methods=["bearer"])
+        token = rig.access_token()
+        single = [await rig.gw.client.get("/api", headers=bearer(token)) for _ in range(2)]
+        doubled = [
+            await rig.gw.client.get("/api", headers=[("Authorization", f"Bearer {token}"), ("Authorization", "x")])
+            for _ in range(2)
+        ]
+        for response in single + doubled:
+            assert response.status_code == 200
+            assert spelled(rig.gw.echoed(response).headers, "authorization") == [f"Bearer {token}"]
+        assert len(full_flows) == 1  # the same first Authorization header: replays
+
     async def test_replayed_groups_still_feed_acl(self, rig: Rig, full_flows: list[str]) -> None:
         route = await rig.protect(auth_methods=["bearer"], authenticated_groups_claim=["groups"])
         await rig.gw.plugin("acl", {"allow": ["admins"]}, route={"id": route["id"]})
