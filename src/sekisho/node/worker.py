@@ -161,6 +161,10 @@ def _finish(stop: asyncio.Future[float], drain_seconds: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse_args(sys.argv[1:] if argv is None else argv)
+    # httpx (outbound OpenID Connect calls) imports its command-line client when it can, which drags rich,
+    # pygments and click into every worker: several megabytes each for nothing. httpx expects that import to
+    # fail when the CLI extras are missing; make it fail here.
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     try:
         import uvloop
 

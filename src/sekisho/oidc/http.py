@@ -6,11 +6,13 @@ import json
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from sekisho.oidc.errors import ProviderError
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["HttpResponse", "OutboundHttp"]
 
@@ -36,11 +38,14 @@ class OutboundHttp:
     def __init__(
         self, *, verify: bool | str = True, timeout: float = 10.0, max_bytes: int = MAX_RESPONSE_BYTES
     ) -> None:
+        import httpx  # here, not at import: a worker without OpenID Connect routes never loads it
+
+        self._httpx = httpx
         self._max_bytes = max_bytes
         verify_arg: bool | ssl.SSLContext = (
             verify if isinstance(verify, bool) else ssl.create_default_context(cafile=verify)
         )
-        self._client = httpx.AsyncClient(
+        self._client: httpx.AsyncClient = httpx.AsyncClient(
             verify=verify_arg,
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
@@ -57,6 +62,7 @@ class OutboundHttp:
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
     ) -> HttpResponse:
+        httpx = self._httpx
         try:
             async with self._client.stream(method, url, headers=headers, data=data, params=params) as response:
                 body = bytearray()
@@ -82,5 +88,9 @@ class OutboundHttp:
 
 def _origin(url: str) -> str:
     """Scheme, host and path of a URL, never its query (which may carry secrets)."""
-    parsed = httpx.URL(url)
-    return f"{parsed.scheme}://{parsed.host}{':' + str(parsed.port) if parsed.port else ''}{parsed.path}"
+    parsed = urlsplit(url)
+    try:
+        port = parsed.port
+    except ValueError:
+        port = None
+    return f"{parsed.scheme}://{parsed.hostname or ''}{':' + str(port) if port else ''}{parsed.path}"

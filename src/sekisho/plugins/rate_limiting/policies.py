@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
-
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING, Protocol
 
 from sekisho.plugins.rate_limiting.counters import LocalCounters
 from sekisho.plugins.rate_limiting.shared import SharedCounters
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 __all__ = ["CounterError", "LocalPolicy", "NodePolicy", "Policy", "RedisPolicy", "RedisSettings"]
 
@@ -75,6 +73,11 @@ class RedisSettings:
     server_name: str | None
 
     def client(self) -> aioredis.Redis:
+        # redis is imported by the nodes that use it, not by every worker (it weighs megabytes per process)
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
         timeout = self.timeout_ms / 1000
         tls: dict[str, object] = {}
         if self.ssl:
@@ -101,7 +104,10 @@ class RedisPolicy:
     """Kong's `redis` policy: one counter per key, expiring at the end of its window."""
 
     def __init__(self, client: aioredis.Redis) -> None:
+        from redis.exceptions import RedisError
+
         self._client = client
+        self._errors: tuple[type[BaseException], ...] = (RedisError, OSError)
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -117,6 +123,6 @@ class RedisPolicy:
                         pipe.incrby(key, 1)
                         pipe.expireat(key, int(expires_at) + 1)
                     await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except self._errors as exc:
             raise CounterError(f"redis: {exc}") from exc
         return counts
