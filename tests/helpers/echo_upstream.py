@@ -11,6 +11,7 @@ Endpoints (any method):
   pauses that many milliseconds per MiB read, so a sender outruns it
 - `/close`: a body without length, delimited by closing the connection (HTTP/1.0 style)
 - `/ws`: WebSocket echo (text and binary frames)
+- `/cookie/<name>=<value>`: the JSON echo with `Set-Cookie: <name>=<value>; Path=/`
 """
 
 from __future__ import annotations
@@ -180,6 +181,9 @@ class EchoUpstream:
             writer.write(b"close-delimited body")
             await writer.drain()
             return False
+        extra = ""
+        if path.startswith("/cookie/"):
+            extra = f"Set-Cookie: {path.removeprefix('/cookie/')}; Path=/\r\n"
         echo: dict[str, Any] = {
             "server": self.name,
             "method": method,
@@ -189,13 +193,15 @@ class EchoUpstream:
             "body": body.decode("utf-8", "replace"),
             "http_version": version,
         }
-        return await self._send_json(writer, 200, echo, keep_alive)
+        return await self._send_json(writer, 200, echo, keep_alive, extra)
 
-    async def _send_json(self, writer: asyncio.StreamWriter, status: int, payload: Any, keep_alive: bool) -> bool:
+    async def _send_json(
+        self, writer: asyncio.StreamWriter, status: int, payload: Any, keep_alive: bool, extra: str = ""
+    ) -> bool:
         body = json.dumps(payload).encode()
         head = (
             f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-            f"X-Upstream-Name: {self.name}\r\n" + ("" if keep_alive else "Connection: close\r\n") + "\r\n"
+            f"X-Upstream-Name: {self.name}\r\n{extra}" + ("" if keep_alive else "Connection: close\r\n") + "\r\n"
         )
         writer.write(head.encode() + body)
         await writer.drain()

@@ -119,40 +119,51 @@ def _encoded_name(name: str) -> tuple[bytes, bytes]:
 class HeaderEdits:
     """Set/add/clear edits over a raw header list, applied when the headers are serialized.
 
-    `values` maps a lower-cased name to (name as given, values); an empty list means cleared."""
+    `values` maps a lower-cased name to (name as given, values) for names set or cleared (an empty list means
+    cleared): those replace whatever the base list holds. `added` holds values added to names not set or
+    cleared: they go after the base list's own, which stay, including those of a response that has not
+    arrived yet when a plugin adds a header in its access phase (an upstream's Set-Cookie is kept)."""
 
-    __slots__ = ("values",)
+    __slots__ = ("added", "values")
 
     def __init__(self) -> None:
         self.values: dict[bytes, tuple[bytes, list[bytes]]] = {}
+        self.added: dict[bytes, tuple[bytes, list[bytes]]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.values)
+        return bool(self.values) or bool(self.added)
+
+    def touches(self, lower: bytes) -> bool:
+        return lower in self.values or lower in self.added
 
     def set(self, name: str, value: str | int | list[str]) -> None:
         encoded, lower = _encoded_name(name)
+        if self.added:
+            self.added.pop(lower, None)
         if isinstance(value, str) and "\r" not in value and "\n" not in value:
             self.values[lower] = (encoded, [value.encode("latin-1")])
             return
         values = value if isinstance(value, list) else [value]
         self.values[lower] = (encoded, [_text(v).encode("latin-1") for v in values])
 
-    def add(self, name: str, value: str | int, base: Iterable[tuple[bytes, bytes]]) -> None:
-        encoded = _name(name).encode("latin-1")
-        lower = encoded.lower()
+    def add(self, name: str, value: str | int) -> None:
+        encoded, lower = _encoded_name(name)
+        text = _text(value).encode("latin-1")
         current = self.values.get(lower)
         if current is None:
-            current = (encoded, [v for n, v in base if n.lower() == lower])
-            self.values[lower] = current
-        current[1].append(_text(value).encode("latin-1"))
+            current = self.added.get(lower)
+            if current is None:
+                current = self.added[lower] = (encoded, [])
+        current[1].append(text)
 
     def clear(self, name: str) -> None:
         found = _ENCODED_NAMES.get(name)
         if found is None:
             encoded = name.encode("latin-1")
-            self.values[encoded.lower()] = (encoded, [])
-        else:
-            self.values[found[1]] = (found[0], [])
+            found = (encoded, encoded.lower())
+        if self.added:
+            self.added.pop(found[1], None)
+        self.values[found[1]] = (found[0], [])
 
     def set_many(self, headers: Mapping[str, str | list[str]]) -> None:
         for name, value in headers.items():
@@ -162,14 +173,21 @@ class HeaderEdits:
         edited = self.values.get(lower)
         if edited is not None:
             return edited[1][0] if edited[1] else None
-        return first_value(base, lower)
+        found = first_value(base, lower)
+        if found is None and lower in self.added:
+            return self.added[lower][1][0]
+        return found
 
     def apply(self, base: Iterable[tuple[bytes, bytes]]) -> Iterator[tuple[bytes, bytes]]:
-        """The raw headers with edits applied (edited names replaced, appended at the end)."""
+        """The raw headers with edits applied: set or cleared names replaced, added values after the base's
+        own, all edits at the end."""
         edits = self.values
         for name, value in base:
             if name.lower() not in edits:
                 yield name, value
         for name, values in edits.values():
+            for value in values:
+                yield name, value
+        for name, values in self.added.values():
             for value in values:
                 yield name, value

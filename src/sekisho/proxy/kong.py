@@ -236,7 +236,7 @@ class KongResponse:
         self._edits().set(name, value)
 
     def add_header(self, name: str, value: str | int) -> None:
-        self._edits().add(name, value, self._ex.resp_headers)
+        self._edits().add(name, value)
 
     def clear_header(self, name: str) -> None:
         self._edits().clear(name)
@@ -296,7 +296,7 @@ class KongServiceRequest:
         self._edits().set(name, value)
 
     def add_header(self, name: str, value: str | int) -> None:
-        self._edits().add(name, value, self._ex.headers)
+        self._edits().add(name, value)
 
     def clear_header(self, name: str) -> None:
         self._edits().clear(name)

@@ -462,32 +462,32 @@ class Pipeline:
             edits = ex.service_edits = HeaderEdits()
         # Client-sent copies of these headers never get this far (dropped while parsing), so a header only
         # needs clearing when a plugin set it earlier in this request.
-        edited = edits.values
+        edited = edits.touches
         if consumer is None:
-            if edited:
+            if edits:
                 for lower, name in _CONSUMER_HEADERS:
-                    if lower in edited:
+                    if edited(lower):
                         edits.clear(name)
         else:
             edits.set("X-Consumer-ID", str(consumer.get("id")))
             custom_id = consumer.get("custom_id")
             if custom_id is not None:
                 edits.set("X-Consumer-Custom-ID", str(custom_id))
-            elif b"x-consumer-custom-id" in edited:
+            elif edited(b"x-consumer-custom-id"):
                 edits.clear("X-Consumer-Custom-ID")
             username = consumer.get("username")
             if username is not None:
                 edits.set("X-Consumer-Username", str(username))
-            elif b"x-consumer-username" in edited:
+            elif edited(b"x-consumer-username"):
                 edits.clear("X-Consumer-Username")
             if anonymous:
                 edits.set("X-Anonymous-Consumer", "true")
-            elif b"x-anonymous-consumer" in edited:
+            elif edited(b"x-anonymous-consumer"):
                 edits.clear("X-Anonymous-Consumer")
         credential_id = credential.get("id") if credential is not None else None
         if credential_id is not None:
             edits.set("X-Credential-Identifier", str(credential_id))
-        elif b"x-credential-identifier" in edited:
+        elif edited(b"x-credential-identifier"):
             edits.clear("X-Credential-Identifier")
 
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> dict[str, Any] | None:
@@ -681,10 +681,9 @@ class Pipeline:
             append(b": ")
             append(value)
             append(b"\r\n")
-        if edited:
-            for name, values in edited.values():
-                for value in values:
-                    append(name + b": " + value + b"\r\n")
+        if edits:
+            for name, value in edits.apply(()):
+                append(name + b": " + value + b"\r\n")
         if ex.real_ip is ex.peer and xff is None:
             append(conn.client_ip_headers)
         else:

@@ -479,3 +479,26 @@ async def test_get_path_normalizes_once_without_decoding_reserved_triplets(echo:
         assert seen["x-path"] == "/a/b/~c/%252e%252e/%2F"  # %25 stays encoded: decoded once, never twice
         assert seen["x-raw-path"] == "/a/./b//%7Ec/%252e%252e/%2f"
         assert seen["x-query-a"] == "1"
+
+
+class Cookies(Plugin[dict[str, Any]]):
+    """Adds a Set-Cookie in its access phase, before the upstream's response exists (as session plugins do)."""
+
+    NAME = "cookies"
+    PRIORITY = 900
+    CONFIG = Record({})
+
+    async def access(self, kong: PDK, conf: dict[str, Any]) -> None:
+        kong.response.add_header("Set-Cookie", "plugin=1; Path=/")
+
+
+async def test_a_header_added_in_the_access_phase_keeps_the_upstreams_own(echo: EchoUpstream) -> None:
+    async with ProxyHarness([Cookies]) as h:
+        service = h.service(f"http://127.0.0.1:{echo.port}")
+        h.route(service, paths=["/"])
+        h.plugin("cookies")
+        await h.start()
+        with_cookie = await h.client.get("/cookie/app=2")
+        assert with_cookie.headers.get_list("set-cookie") == ["app=2; Path=/", "plugin=1; Path=/"]
+        without = await h.client.get("/plain")
+        assert without.headers.get_list("set-cookie") == ["plugin=1; Path=/"]

@@ -48,12 +48,29 @@ def test_real_ip_only_from_trusted_peers() -> None:
 def test_header_edits_set_add_clear_over_raw_headers() -> None:
     base = [(b"Keep", b"1"), (b"X-Multi", b"a"), (b"Drop", b"x")]
     edits = HeaderEdits()
-    edits.add("x-multi", "b", base)
+    edits.add("x-multi", "b")
     edits.clear("drop")
     edits.set("New", 5)
-    assert list(edits.apply(base)) == [(b"Keep", b"1"), (b"x-multi", b"a"), (b"x-multi", b"b"), (b"New", b"5")]
+    assert list(edits.apply(base)) == [(b"Keep", b"1"), (b"X-Multi", b"a"), (b"New", b"5"), (b"x-multi", b"b")]
+    assert edits.get(b"x-multi", base) == b"a" and edits.get(b"drop", base) is None
     with pytest.raises(ValueError):
         edits.set("Bad", "a\r\nInjected: 1")
+
+
+def test_added_headers_keep_a_later_base_and_yield_to_set_or_clear() -> None:
+    edits = HeaderEdits()
+    edits.add("Set-Cookie", "session=1")  # before the response exists (a plugin's access phase)
+    response = [(b"Set-Cookie", b"app=2"), (b"Content-Type", b"text/plain")]
+    assert list(edits.apply(response)) == [*response, (b"Set-Cookie", b"session=1")]
+    assert edits.get(b"set-cookie", []) == b"session=1"
+    edits.set("Set-Cookie", "only=3")
+    assert list(edits.apply(response)) == [(b"Content-Type", b"text/plain"), (b"Set-Cookie", b"only=3")]
+    edits.add("Set-Cookie", "more=4")  # after a set: joins the set values
+    assert [v for n, v in edits.apply(response) if n == b"Set-Cookie"] == [b"only=3", b"more=4"]
+    cleared = HeaderEdits()
+    cleared.add("X-A", "1")
+    cleared.clear("X-A")
+    assert list(cleared.apply([(b"X-A", b"0")])) == []
 
 
 def _targets(*weights: int) -> list[Target]:
