@@ -349,12 +349,26 @@ class KongServiceResponse:
 
 
 class KongService:
-    __slots__ = ("_ex", "request", "response")
+    __slots__ = ("_ex", "_request", "_response")
 
     def __init__(self, ex: Exchange) -> None:
         self._ex = ex
-        self.request: ServiceRequest = KongServiceRequest(ex)
-        self.response: ServiceResponse = KongServiceResponse(ex)
+        self._request: KongServiceRequest | None = None
+        self._response: KongServiceResponse | None = None
+
+    @property
+    def request(self) -> ServiceRequest:
+        found = self._request
+        if found is None:
+            found = self._request = KongServiceRequest(self._ex)
+        return found
+
+    @property
+    def response(self) -> ServiceResponse:
+        found = self._response
+        if found is None:
+            found = self._response = KongServiceResponse(self._ex)
+        return found
 
     def set_upstream(self, host: str) -> bool:
         snapshot = self._ex.snapshot

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sekisho.pdk import PDK
+from sekisho.pdk import PDK, ServiceRequest
 
 __all__ = [
     "BEARER_KEY",
@@ -48,10 +48,6 @@ class Verdict:
     consumer_cached: Any  # that entry's value then: a different one now means the consumer changed
     groups: list[str] | None  # kong.ctx.shared.authenticated_groups
     effects: tuple[Effect, ...]
-
-    @property
-    def upstream(self) -> bool:
-        return any(what <= UPSTREAM_CLEAR for what, _, _ in self.effects)
 
 
 class VerdictBook:
@@ -120,14 +116,15 @@ def apply(kong: PDK, verdict: Verdict) -> bool:
     kong.client.authenticate(verdict.consumer, verdict.credential)
     if verdict.groups:
         kong.ctx.shared["authenticated_groups"] = list(verdict.groups)
-    service_request = kong.service.request if verdict.upstream else None
+    service_request: ServiceRequest | None = None
     for what, name, value in verdict.effects:
-        if what == UPSTREAM_SET:
-            assert service_request is not None
-            service_request.set_header(name, value)
-        elif what == UPSTREAM_CLEAR:
-            assert service_request is not None
-            service_request.clear_header(name)
+        if what <= UPSTREAM_CLEAR:  # UPSTREAM_SET or UPSTREAM_CLEAR
+            if service_request is None:
+                service_request = kong.service.request
+            if what == UPSTREAM_SET:
+                service_request.set_header(name, value)
+            else:
+                service_request.clear_header(name)
         elif what == DOWNSTREAM_SET:
             kong.response.set_header(name, value)
         else:
