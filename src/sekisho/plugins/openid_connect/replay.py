@@ -37,6 +37,7 @@ Effect = tuple[int, str, str]
 """(what, header name, value): set or clear a header upstream, set or add one downstream."""
 
 _BOOK_SIZE = 4096
+_BOOK_BYTES = 8 * 1024 * 1024  # keys and remembered header values: session cookies and tokens are kilobytes each
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +52,14 @@ class Verdict:
 
 
 class VerdictBook:
-    """Verdicts of one plugin instance, by request key; bounded (full means start over: cheap to rebuild)."""
+    """Verdicts of one plugin instance, by request key; bounded in count and in the bytes of keys and header
+    values it holds (full means start over: verdicts are cheap to rebuild)."""
 
-    __slots__ = ("_verdicts",)
+    __slots__ = ("_bytes", "_verdicts")
 
     def __init__(self) -> None:
         self._verdicts: dict[str, Verdict] = {}
+        self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._verdicts)
@@ -75,15 +78,18 @@ class VerdictBook:
     def put(self, key: str, verdict: Verdict) -> None:
         if verdict.valid_until <= time.time():
             return
-        if len(self._verdicts) >= _BOOK_SIZE:
-            self._verdicts.clear()
+        size = len(key) + sum(len(name) + len(value) for _, name, value in verdict.effects)
+        if len(self._verdicts) >= _BOOK_SIZE or self._bytes + size > _BOOK_BYTES:
+            self.clear()
         self._verdicts[key] = verdict
+        self._bytes += size
 
     def forget(self, key: str) -> None:
         self._verdicts.pop(key, None)
 
     def clear(self) -> None:
         self._verdicts.clear()
+        self._bytes = 0
 
 
 BEARER_KEY, SESSION_KEY = "b", "s"
