@@ -101,6 +101,10 @@ class RogueProvider:
         **overrides: Any,
     ) -> str:
         """A Back-Channel Logout token for `self.subject` (claims set to None are left out)."""
+        return self.sign(self.logout_claims(**overrides), key=key, header={"typ": "logout+jwt", **(header or {})})
+
+    def logout_claims(self, **overrides: Any) -> dict[str, Any]:
+        """The claims of `logout_token` (claims set to None are left out)."""
         claims = {
             "iss": self.issuer,
             "aud": self.client_id,
@@ -110,9 +114,7 @@ class RogueProvider:
             "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
             **overrides,
         }
-        return self.sign(
-            {k: v for k, v in claims.items() if v is not None}, key=key, header={"typ": "logout+jwt", **(header or {})}
-        )
+        return {k: v for k, v in claims.items() if v is not None}
 
     def mint(self, nonce: str | None = None) -> dict[str, Any]:
         """A token response like Cognito's: JWT access token without `aud`, ID token with `aud`."""

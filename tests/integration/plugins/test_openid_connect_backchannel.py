@@ -8,7 +8,6 @@ import hashlib
 import hmac
 import json
 import time
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -63,19 +62,6 @@ def hs256_with_public_key(op: RogueProvider, claims: dict[str, Any]) -> str:
     )
     signature = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(signature)}"
-
-
-def logout_claims(op: RogueProvider, **overrides: Any) -> dict[str, Any]:
-    claims = {
-        "iss": op.issuer,
-        "aud": op.client_id,
-        "iat": int(time.time()),
-        "jti": uuid.uuid4().hex,
-        "sub": op.subject,
-        "events": {"http://schemas.openid.net/event/backchannel-logout": {}},
-        **overrides,
-    }
-    return {k: v for k, v in claims.items() if v is not None}
 
 
 async def logged_in(rig: Rig, subject: str, sid: str | None = None) -> httpx.AsyncClient:
@@ -219,13 +205,13 @@ class TestInvalidLogoutTokens:
 
     async def test_alg_none_is_refused(self, rig: Rig) -> None:
         await protect(rig)
-        response = await post_logout(rig, unsigned(logout_claims(rig.op)))
+        response = await post_logout(rig, unsigned(rig.op.logout_claims()))
         assert response.status_code == 400 and "no-store" in response.headers["cache-control"]
 
     async def test_hs256_keyed_with_the_rsa_public_key_is_refused(self, rig: Rig) -> None:
         await protect(rig)
         browser = await logged_in(rig, "user-1")
-        response = await post_logout(rig, hs256_with_public_key(rig.op, logout_claims(rig.op)))
+        response = await post_logout(rig, hs256_with_public_key(rig.op, rig.op.logout_claims()))
         assert response.status_code == 400
         assert (await browser.get("/api/data", headers=XHR)).status_code == 200
 

@@ -7,7 +7,9 @@ upstream really received.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -155,6 +157,17 @@ def _clear_events() -> None:
     EVENTS.clear()
 
 
+@contextlib.asynccontextmanager
+async def _started(echo: EchoUpstream, *plugins: str) -> AsyncIterator[ProxyHarness]:
+    """A gateway with one route to `echo` and these plugins (default configuration), started."""
+    async with ProxyHarness(PLUGINS) as h:
+        h.route(h.service(f"http://127.0.0.1:{echo.port}"), paths=["/"])
+        for name in plugins:
+            h.plugin(name)
+        await h.start()
+        yield h
+
+
 async def _wait_for(predicate: Any) -> None:
     for _ in range(200):
         if predicate():
@@ -168,12 +181,7 @@ def _access_events() -> list[tuple[str, str, Any]]:
 
 
 async def test_try_access_true_ends_the_phase_without_calling_access(echo: EchoUpstream) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("decider")
-        h.plugin("follower")
-        await h.start()
+    async with _started(echo, "decider", "follower") as h:
         response = await h.client.get("/")
         assert response.status_code == 200
         seen = response.json()["headers"]
@@ -188,13 +196,7 @@ async def test_try_access_true_ends_the_phase_without_calling_access(echo: EchoU
 
 
 async def test_try_access_false_awaits_access_then_later_plugins_still_try_first(echo: EchoUpstream) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("decider")
-        h.plugin("follower")
-        h.plugin("plain")
-        await h.start()
+    async with _started(echo, "decider", "follower", "plain") as h:
         seen = (await h.client.get("/", headers={"X-Decide": "async"})).json()["headers"]
         assert seen["x-decided"] == "access"
         assert seen["x-follower"] == "try_access:base"  # tried first inside the coroutine, and done there
@@ -229,13 +231,7 @@ async def test_try_access_false_awaits_access_then_later_plugins_still_try_first
 
 
 async def test_try_access_runs_in_priority_order_after_a_global_rewrite(echo: EchoUpstream) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("global-rewrite")
-        h.plugin("follower")
-        h.plugin("decider")
-        await h.start()
+    async with _started(echo, "global-rewrite", "follower", "decider") as h:
         seen = (await h.client.get("/")).json()["headers"]
         assert seen["x-decided"] == "try_access"
         assert seen["x-follower"] == "try_access:base"
@@ -248,13 +244,7 @@ async def test_try_access_runs_in_priority_order_after_a_global_rewrite(echo: Ec
 
 
 async def test_an_exit_in_try_access_answers_and_still_collects_the_remaining_plugins(echo: EchoUpstream) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("decider")
-        h.plugin("follower")
-        h.plugin("plain")
-        await h.start()
+    async with _started(echo, "decider", "follower", "plain") as h:
         response = await h.client.get("/", headers={"X-Decide": "exit"})
         assert response.status_code == 403
         assert response.json() == {"message": "decided in try_access"}
@@ -281,13 +271,7 @@ async def test_an_exit_in_try_access_answers_and_still_collects_the_remaining_pl
 
 
 async def test_an_exit_in_try_access_inside_the_coroutine_stops_there(echo: EchoUpstream) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("decider")
-        h.plugin("follower")
-        h.plugin("plain")
-        await h.start()
+    async with _started(echo, "decider", "follower", "plain") as h:
         response = await h.client.get("/", headers={"X-Decide": "async", "X-Follower": "exit"})
         assert response.status_code == 409
         assert response.json() == {"message": "follower stopped"}
@@ -310,13 +294,7 @@ async def test_an_exit_in_try_access_inside_the_coroutine_stops_there(echo: Echo
 async def test_an_unexpected_error_in_try_access_is_a_logged_500(
     echo: EchoUpstream, caplog: pytest.LogCaptureFixture, headers: dict[str, str], failing: str
 ) -> None:
-    async with ProxyHarness(PLUGINS) as h:
-        service = h.service(f"http://127.0.0.1:{echo.port}")
-        h.route(service, paths=["/"])
-        h.plugin("decider")
-        h.plugin("follower")
-        h.plugin("plain")
-        await h.start()
+    async with _started(echo, "decider", "follower", "plain") as h:
         with caplog.at_level(logging.ERROR, logger="sekisho.proxy"):
             response = await h.client.get("/", headers={"Accept": "application/json", **headers})
         assert response.status_code == 500
