@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
 from sekisho.oidc.errors import ProviderError, TokenError
-from sekisho.oidc.tokens import VerifiedToken, issuer_matches
+from sekisho.oidc.tokens import VerifiedToken, audiences_of, issuer_matches
 
 __all__ = [
     "LOGOUT_EVENT",
@@ -61,9 +61,7 @@ def check_logout_token(
     now = time.time() if now is None else now
     if not issuer_matches(claims.get("iss"), issuers):
         raise TokenError("invalid iss claim")
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
-    if not any(isinstance(a, str) and a in client_ids for a in audiences):
+    if not any(isinstance(a, str) and a in client_ids for a in audiences_of(claims)):
         raise TokenError("invalid aud claim")
     iat = claims.get("iat")
     if isinstance(iat, bool) or not isinstance(iat, int | float):

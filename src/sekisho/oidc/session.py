@@ -227,12 +227,7 @@ class SessionManager:
             last_seen = float(envelope["l"])
         except (KeyError, TypeError, ValueError):
             return None
-        now = self._clock()
-        if now >= rolling_expires:
-            return None
-        if self.options.absolute_timeout is not None and now >= created_at + self.options.absolute_timeout:
-            return None
-        if self.options.idling_timeout is not None and now >= last_seen + self.options.idling_timeout:
+        if self._clock() >= self._expiry(created_at, rolling_expires, last_seen):
             return None
         if self._storage is not None:
             data = await self._storage.load(session_id)
@@ -251,29 +246,30 @@ class SessionManager:
         cookie each time."""
         if session.fresh or session.changed:
             return True
+        return self._clock() - session.last_seen >= self._save_interval()
+
+    def _save_interval(self) -> float:
+        """A quarter of the rolling or idle span, whichever is shorter, at most a minute."""
         spans = [self.options.rolling_timeout]
         if self.options.idling_timeout is not None:
             spans.append(self.options.idling_timeout)
-        return self._clock() - session.last_seen >= min(60.0, *(span / 4 for span in spans))
+        return min(60.0, *(span / 4 for span in spans))
+
+    def _expiry(self, created_at: float, rolling_expires: float, last_seen: float) -> float:
+        until = rolling_expires
+        if self.options.idling_timeout is not None:
+            until = min(until, last_seen + self.options.idling_timeout)
+        if self.options.absolute_timeout is not None:
+            until = min(until, created_at + self.options.absolute_timeout)
+        return until
 
     def expires_at(self, session: Session) -> float:
         """When `open` stops accepting this session as it stands (rolling, idle or absolute timeout)."""
-        until = session.rolling_expires
-        if self.options.idling_timeout is not None:
-            until = min(until, session.last_seen + self.options.idling_timeout)
-        if self.options.absolute_timeout is not None:
-            until = min(until, session.created_at + self.options.absolute_timeout)
-        return until
+        return self._expiry(session.created_at, session.rolling_expires, session.last_seen)
 
     def next_save_at(self, session: Session) -> float:
         """When `needs_save` turns true for an unchanged session (or it runs out, if that comes first)."""
-        spans = [self.options.rolling_timeout]
-        if self.options.idling_timeout is not None:
-            spans.append(self.options.idling_timeout)
-        until = min(session.rolling_expires, session.last_seen + min(60.0, *(span / 4 for span in spans)))
-        if self.options.absolute_timeout is not None:
-            until = min(until, session.created_at + self.options.absolute_timeout)
-        return until
+        return min(self.expires_at(session), session.last_seen + self._save_interval())
 
     def _ttl(self, session: Session, now: float) -> float:
         limit = session.rolling_expires

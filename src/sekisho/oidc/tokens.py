@@ -32,6 +32,7 @@ __all__ = [
     "HS_ALGS",
     "TokenVerifier",
     "VerifiedToken",
+    "audiences_of",
     "check_access_token",
     "check_id_token",
     "claim_at",
@@ -236,6 +237,12 @@ def _left_half_hash(value: str, alg: str) -> str:
     return base64.urlsafe_b64encode(digest[: len(digest) // 2]).rstrip(b"=").decode("ascii")
 
 
+def audiences_of(claims: dict[str, Any]) -> list[Any]:
+    """`aud` as a list: one string, or the array as given, else empty."""
+    aud = claims.get("aud")
+    return [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
+
+
 def check_id_token(
     verified: VerifiedToken,
     *,
@@ -254,9 +261,8 @@ def check_id_token(
         raise TokenError("invalid iss claim")
     if not isinstance(claims.get("sub"), str) or not claims["sub"]:
         raise TokenError("sub claim is missing")
-    aud = claims.get("aud")
-    audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else None
-    if not audiences or not any(a in client_ids for a in audiences):
+    audiences = audiences_of(claims)
+    if not any(a in client_ids for a in audiences):
         raise TokenError("invalid aud claim")
     azp = claims.get("azp")
     if azp is not None and azp not in client_ids:

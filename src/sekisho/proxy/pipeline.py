@@ -109,15 +109,8 @@ class Pipeline:
                 self.spawn(self._rewrite_then_access(ex), ex)
                 return
             plan = self._route(ex)
-            if plan is None:
-                return
-            if plan.needs_access:
-                self.access(ex)
-                return
-            if plan.entries:
-                ex.collected = plan.base_collected
-                ex.has_body_filter = plan.has_body_filter
-            self.upstream(ex)
+            if plan is not None:
+                self._routed(ex, plan)
         except Exception:
             logger.exception("unexpected error while handling a request")
             self.respond_error(ex, 500, None)
@@ -245,15 +238,18 @@ class Pipeline:
             self.respond_error(ex, 500, None)
             return
         plan = self._route(ex)
-        if plan is None:
-            return
+        if plan is not None:
+            self._routed(ex, plan)
+
+    def _routed(self, ex: Exchange, plan: PluginPlan) -> None:
+        """The route is known: its plugins' access phase when it has one, else straight upstream."""
         if plan.needs_access:
             self.access(ex)
-        else:
-            if plan.entries:
-                ex.collected = plan.base_collected
-                ex.has_body_filter = plan.has_body_filter
-            self.upstream(ex)
+            return
+        if plan.entries:
+            ex.collected = plan.base_collected
+            ex.has_body_filter = plan.has_body_filter
+        self.upstream(ex)
 
     def access(self, ex: Exchange) -> None:
         """The access phase of the route's plugins, synchronously while each plugin's `try_access` decides;
@@ -277,24 +273,13 @@ class Pipeline:
                     self.spawn(self._access_from(ex, index, collected), ex)
                     return
                 if kong is None:
-                    kong = ex.kong
-                    if kong is None:
-                        kong = ex.kong = Kong(ex, self)
+                    kong = self.kong(ex)
                 ex.current_plugin = resolved.name
                 try:
                     done = resolved.plugin.try_access(kong, resolved.conf)
-                except ShortCircuit as exit_:
+                except (ShortCircuit, Exception) as exc:
                     collected.append(resolved)
-                    self._access_stopped(ex, index + 1, collected, exit_)
-                    return
-                except BodyTooLarge:
-                    collected.append(resolved)
-                    self._access_stopped(ex, index + 1, collected, ErrorExit(413, message_for(413), None))
-                    return
-                except Exception:
-                    logger.exception("plugin %s failed in the access phase", resolved.name)
-                    collected.append(resolved)
-                    self._access_stopped(ex, index + 1, collected, None)
+                    self._access_stopped(ex, index + 1, collected, self._access_exit(resolved.name, exc))
                     return
                 if not done:
                     self.spawn(self._access_from(ex, index, collected), ex)
@@ -327,26 +312,28 @@ class Pipeline:
                 return
             if resolved.access:
                 kong.current = resolved.name
-                stop: ShortCircuit | None
                 try:
                     if not (resolved.try_access and index > start and resolved.plugin.try_access(kong, resolved.conf)):
                         await resolved.plugin.access(kong, resolved.conf)
-                except ShortCircuit as exit_:
-                    stop = exit_
-                except BodyTooLarge:
-                    stop = ErrorExit(413, message_for(413), None)
-                except Exception:
-                    logger.exception("plugin %s failed in the access phase", resolved.name)
-                    stop = None
-                else:
-                    if ex.finished:
-                        return
-                    continue
-                self._access_stopped(ex, index + 1, collected, stop)
-                return
+                except (ShortCircuit, Exception) as exc:
+                    self._access_stopped(ex, index + 1, collected, self._access_exit(resolved.name, exc))
+                    return
+                if ex.finished:
+                    return
         ex.has_body_filter = any(p.body_filter for p in collected)
         if not ex.finished:
             self.upstream(ex)
+
+    @staticmethod
+    def _access_exit(name: str, exc: BaseException) -> ShortCircuit | None:
+        """What an exception out of a plugin's access phase ends in: its own exit, 413 for a body too large
+        to buffer, or None for a failure (logged; answered 500)."""
+        if isinstance(exc, ShortCircuit):
+            return exc
+        if isinstance(exc, BodyTooLarge):
+            return ErrorExit(413, message_for(413), None)
+        logger.error("plugin %s failed in the access phase", name, exc_info=exc)
+        return None
 
     def _access_stopped(
         self, ex: Exchange, rest: int, collected: list[ResolvedPlugin], stop: ShortCircuit | None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -94,16 +94,9 @@ class Handler(Plugin[KeyAuthConf]):
             return True
         found_name: str | None = None
         key: Any = None
-        headers = kong.request.get_headers() if conf.key_in_header else {}
-        query: Mapping[str, Any] | None = None if conf.key_in_query else {}
-        for name in conf.key_names:
-            key = headers.get(name.lower())
-            if key is None:
-                if query is None:
-                    query = kong.request.get_query()
-                key = query.get(name)
-            if key is not None:
-                found_name = name
+        for name, value in _header_or_query_values(kong, conf):
+            if value is not None:
+                found_name, key = name, value
                 break
         if found_name is None or not isinstance(key, str) or not key or len(key) > MAX_KEY_LENGTH:
             return False
@@ -123,16 +116,9 @@ class Handler(Plugin[KeyAuthConf]):
 
     async def _authenticate(self, kong: PDK, conf: KeyAuthConf) -> _Failure | None:
         unauthorized = {"WWW-Authenticate": conf.www_authenticate}
-        headers = kong.request.get_headers() if conf.key_in_header else {}
-        query: Mapping[str, Any] | None = None if conf.key_in_query else {}
         body: dict[str, Any] | None = None
         key: str | None = None
-        for name in conf.key_names:
-            value: Any = headers.get(name.lower())
-            if value is None:
-                if query is None:
-                    query = kong.request.get_query()  # parsed only when no header carried the key
-                value = query.get(name)
+        for name, value in _header_or_query_values(kong, conf):
             if value is None and conf.key_in_body:
                 if body is None:
                     body = await _read_body(kong)
@@ -163,6 +149,19 @@ class Handler(Plugin[KeyAuthConf]):
             return _Failure(401, ERR_INVALID_AUTH_CRED, unauthorized)
         kong.client.authenticate(consumer, credential)
         return None
+
+
+def _header_or_query_values(kong: PDK, conf: KeyAuthConf) -> Iterator[tuple[str, Any]]:
+    """(key name, its value in a header, else in the query string, else None), name by name in order."""
+    headers = kong.request.get_headers() if conf.key_in_header else {}
+    query: Mapping[str, Any] | None = None if conf.key_in_query else {}
+    for name in conf.key_names:
+        value: Any = headers.get(name.lower())
+        if value is None:
+            if query is None:
+                query = kong.request.get_query()  # parsed only when no header carried the key
+            value = query.get(name)
+        yield name, value
 
 
 async def _authenticate_anonymous(kong: PDK, anonymous: str) -> None:

@@ -102,14 +102,17 @@ def strip_spoofed_headers(kong: PDK, wanted: frozenset[str]) -> None:
             kong.service.request.clear_header(name)
 
 
-def _logout_may_be_requested(kong: PDK, conf: Any, method: str) -> bool:
-    """Whether `_logout_requested` could say yes, without reading the body (`method` is a logout method)."""
+def _logout_in_url(kong: PDK, conf: Any) -> bool:
+    """`logout_query_arg` in the query string or `logout_uri_suffix` ending the path (the method aside)."""
     request = kong.request
     if conf.get("logout_query_arg") and request.get_query_arg(conf["logout_query_arg"]) is not None:
         return True
-    if conf.get("logout_uri_suffix") and request.get_path().endswith(conf["logout_uri_suffix"]):
-        return True
-    return bool(conf.get("logout_post_arg")) and method == "POST"
+    return bool(conf.get("logout_uri_suffix")) and request.get_path().endswith(conf["logout_uri_suffix"])
+
+
+def _logout_may_be_requested(kong: PDK, conf: Any, method: str) -> bool:
+    """Whether `_logout_requested` could say yes, without reading the body (`method` is a logout method)."""
+    return _logout_in_url(kong, conf) or (bool(conf.get("logout_post_arg")) and method == "POST")
 
 
 def replay_verdict(kong: PDK, prepared: Prepared) -> bool:
@@ -353,9 +356,7 @@ class AccessFlow:
         conf, req = self.conf, self.kong.request
         if req.get_method() not in conf["logout_methods"]:
             return False
-        if conf.get("logout_query_arg") and req.get_query_arg(conf["logout_query_arg"]) is not None:
-            return True
-        if conf.get("logout_uri_suffix") and req.get_path().endswith(conf["logout_uri_suffix"]):
+        if _logout_in_url(self.kong, conf):
             return True
         if conf.get("logout_post_arg") and req.get_method() == "POST":
             body, _, _ = await req.get_body()
