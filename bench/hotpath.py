@@ -103,16 +103,14 @@ async def _run(args: argparse.Namespace) -> int:
         before = len(client_transport.written)
         client.data_received(request)
         while len(client_transport.written) == before or client.active is not None:
-            if canned:
-                pending = [c for c in _busy(server) if isinstance(c.transport, MemoryTransport)]
-                for conn in pending:
-                    conn.transport.written.clear()
-                    conn.data_received(UPSTREAM_RESPONSE)
-                    break
-                else:
-                    await asyncio.sleep(0)
-            else:
-                await asyncio.sleep(0.001)
+            waiting = (
+                next((c for c in _busy(server) if isinstance(c.transport, MemoryTransport)), None) if canned else None
+            )
+            if waiting is None:  # the first request's real upstream, or a plugin still in a coroutine
+                await asyncio.sleep(0 if canned else 0.001)
+                continue
+            waiting.transport.written.clear()
+            waiting.data_received(UPSTREAM_RESPONSE)
         return b"".join(client_transport.written[before:])
 
     first = await one(canned=False)

@@ -60,6 +60,7 @@ _REASONS: Final[dict[int, str]] = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+_METHOD_NAMES: Final = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
 _STATUS_LINES: dict[int, bytes] = {}  # filled by status_line(); read directly on the hot path
 
 
@@ -168,6 +169,8 @@ class Exchange:
         self.out: list[bytes] = []
 
     # -- request views ---------------------------------------------------------------------------------
+    def method_name(self) -> str:
+        return _METHOD_NAMES.get(self.method) or self.method.decode("latin-1")
 
     def header(self, lower: str) -> str | None:
         """First value of a request header."""

@@ -86,9 +86,6 @@ def _multipart_fields(content_type: str, raw: bytes) -> dict[str, str | list[str
     return collect_values(fields)
 
 
-_METHOD_NAMES = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")}
-
-
 class KongRequest:
     __slots__ = ("_ex", "_pipeline")
 
@@ -109,8 +106,6 @@ class KongRequest:
         return self._ex.conn.server_port
 
     def get_forwarded_scheme(self) -> str:
-        if not self._pipeline.has_trusted:
-            return self._ex.conn.scheme
         return self._pipeline.forwarded(self._ex, b"x-forwarded-proto") or self.get_scheme()
 
     def get_forwarded_host(self) -> str:
@@ -136,8 +131,7 @@ class KongRequest:
         return 1.1 if self._ex.http_11 else 1.0
 
     def get_method(self) -> str:
-        method = self._ex.method
-        return _METHOD_NAMES.get(method) or method.decode("latin-1")
+        return self._ex.method_name()
 
     def get_path(self) -> str:
         return normalize_path(self.get_raw_path())  # RFC 3986 section 6, decoding only unreserved triplets

@@ -50,7 +50,6 @@ AccessLogHook = Callable[[dict[str, Any]], None]
 
 _JSON: Final = b"application/json; charset=utf-8"
 _WATCH_INTERVAL: Final = 0.05
-_METHODS: Final = {m.encode(): m for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")}
 
 
 class Pipeline:
@@ -158,7 +157,7 @@ class Pipeline:
         scheme = conn.scheme
         host = ex.host
         match = snapshot.router.match(
-            _METHODS.get(ex.method) or ex.method.decode("latin-1"),
+            ex.method_name(),
             host.decode("latin-1") if host else None,
             ex.path.decode("latin-1"),
             ex.header_lookup,
@@ -611,7 +610,7 @@ class Pipeline:
 
     def forwarded(self, ex: Exchange, lower: bytes) -> str | None:
         """A client-sent X-Forwarded-* value, only when the peer is a trusted proxy."""
-        if not self.trusted.is_trusted(ex.peer):
+        if not self.has_trusted or not self.trusted.is_trusted(ex.peer):
             return None
         for name, value in ex.headers:
             if name.lower() == lower:
