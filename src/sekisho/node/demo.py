@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -84,7 +85,23 @@ def _port_free(port: int, host: str = "127.0.0.1") -> bool:
     return True
 
 
+def _ephemeral_floor() -> int:
+    """The lowest port the kernel hands out for `bind(0)` and outgoing connections (Linux's default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _free_port() -> int:
+    """A free port below the ephemeral range: between choosing it and the node binding it, the echo upstreams'
+    `bind(0)` or any outgoing connection could otherwise be handed the very same port."""
+    floor = _ephemeral_floor()
+    if floor > 12000:
+        for _ in range(200):
+            port = random.randrange(10000, floor)
+            if _port_free(port) and _port_free(port, "0.0.0.0"):
+                return port
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
