@@ -21,6 +21,7 @@ class MachineInfo:
     python: str
     versions: dict[str, str]
     sekisho_commit: str
+    hot_path: str = "pure Python"  # or "compiled (mypyc)": scripts/compile.py
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -87,4 +88,13 @@ def describe_machine(repository: Path) -> MachineInfo:
             "wrk": _first_match(r"wrk (\S+)", _output(["wrk", "-v"])),
         },
         sekisho_commit=_sekisho_commit(repository),
+        hot_path=_hot_path(),
     )
+
+
+def _hot_path() -> str:
+    """Whether the proxy modules the nodes import are scripts/compile.py's C extensions."""
+    import sekisho.proxy.server
+
+    compiled = not str(sekisho.proxy.server.__file__).endswith(".py")
+    return "compiled (mypyc)" if compiled else "pure Python"

@@ -111,7 +111,7 @@ def render_markdown(report: RunReport) -> str:
         f"## {report.started:%Y-%m-%d %H:%M} UTC — sekisho {machine.sekisho_commit}",
         "",
         f"- machine: {machine.cpu_model}, {machine.cores} cores, {machine.memory_gb} GB, Linux {machine.kernel}",
-        f"- software: {versions}, Python {machine.python}",
+        f"- software: {versions}, Python {machine.python}, sekisho hot path {machine.hot_path}",
         f"- method: wrk -t1 on loopback; {report.rounds} interleaved round(s) over all scenarios, each point "
         f"{report.warmup_s:g} s warm-up + {report.duration_s:g} s measured, best round kept; "
         f"load average before {load}, after {load_after}",

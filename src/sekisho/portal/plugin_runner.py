@@ -8,7 +8,7 @@ import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
@@ -36,6 +36,36 @@ _MESSAGES = {401: "Unauthorized", 403: "Forbidden", 404: "Not found", 500: "An u
 class _ErrorExit(ShortCircuit):
     def __init__(self, status: int, message: str, headers: Headers | None) -> None:
         super().__init__(status, {"message": message}, headers)
+
+
+@dataclass(frozen=True)
+class _PreparedOps:
+    """The portal's prepared headers: the edits as given, done one by one (no hot path here)."""
+
+    ops: tuple[pdk.HeaderOp, ...]
+
+    def apply(self, target: _Response | _ServiceRequest) -> None:
+        for op, name, value in self.ops:
+            if op == "set":
+                target.set_header(name, value)
+            elif op == "add":
+                target.add_header(name, value)
+            else:
+                target.clear_header(name)
+
+
+def _prepared_ops(ops: Iterable[pdk.HeaderOp]) -> _PreparedOps:
+    listed = tuple(ops)
+    for op, _, _ in listed:
+        if op not in ("set", "add", "clear"):
+            raise ValueError(f"unknown header edit {op!r}")
+    return _PreparedOps(listed)
+
+
+def _applied(prepared: pdk.PreparedHeaders) -> _PreparedOps:
+    if not isinstance(prepared, _PreparedOps):
+        raise TypeError("apply_headers takes what prepare_headers returned")
+    return prepared
 
 
 def _header_lists(items: list[tuple[str, str]], max_headers: int) -> dict[str, str | list[str]]:
@@ -159,6 +189,12 @@ class _Response:
         for name, value in headers.items():
             self.set_header(name, value if isinstance(value, str) else ", ".join(value))
 
+    def prepare_headers(self, ops: Iterable[pdk.HeaderOp]) -> pdk.PreparedHeaders:
+        return _prepared_ops(ops)
+
+    def apply_headers(self, prepared: pdk.PreparedHeaders) -> None:
+        _applied(prepared).apply(self)
+
     def exit(
         self, status: int, body: bytes | str | Mapping[str, Any] | None = None, headers: Headers | None = None
     ) -> NoReturn:
@@ -192,6 +228,12 @@ class _ServiceRequest:
     def set_headers(self, headers: Headers) -> None:
         for name, value in headers.items():
             self.set_header(name, value if isinstance(value, str) else ", ".join(value))
+
+    def prepare_headers(self, ops: Iterable[pdk.HeaderOp]) -> pdk.PreparedHeaders:
+        return _prepared_ops(ops)
+
+    def apply_headers(self, prepared: pdk.PreparedHeaders) -> None:
+        _applied(prepared).apply(self)
 
     def get_header(self, name: str) -> str | None:
         return self._o.upstream_headers.get(name.lower())

@@ -148,13 +148,16 @@ class HeaderEdits:
 
     def add(self, name: str, value: str | int) -> None:
         encoded, lower = _encoded_name(name)
-        text = _text(value).encode("latin-1")
+        self._add(lower, encoded, [_text(value).encode("latin-1")])
+
+    def _add(self, lower: bytes, encoded: bytes, texts: list[bytes]) -> None:
+        # New lists, never appends: value lists may be shared with a prepared set (see `merge`).
         current = self.values.get(lower)
-        if current is None:
-            current = self.added.get(lower)
-            if current is None:
-                current = self.added[lower] = (encoded, [])
-        current[1].append(text)
+        if current is not None:
+            self.values[lower] = (current[0], current[1] + texts)
+            return
+        current = self.added.get(lower)
+        self.added[lower] = (encoded, texts) if current is None else (current[0], current[1] + texts)
 
     def clear(self, name: str) -> None:
         found = _ENCODED_NAMES.get(name)
@@ -164,6 +167,33 @@ class HeaderEdits:
         if self.added:
             self.added.pop(found[1], None)
         self.values[found[1]] = (found[0], [])
+
+    @classmethod
+    def prepared(cls, ops: Iterable[tuple[str, str, str]]) -> HeaderEdits:
+        """("set" | "add" | "clear", name, value) edits checked and encoded once, to `merge` into the edits
+        of many requests: merging gives what doing the same edits one by one would."""
+        edits = cls()
+        for op, name, value in ops:
+            if op == "set":
+                edits.set(name, value)
+            elif op == "add":
+                edits.add(name, value)
+            elif op == "clear":
+                edits.clear(name)
+            else:
+                raise ValueError(f"unknown header edit {op!r}")
+        return edits
+
+    def merge(self, prepared: HeaderEdits) -> None:
+        """Do `prepared`'s edits on top of these. Value lists are shared, not copied: none is ever appended to."""
+        values, added = self.values, self.added
+        if prepared.values:
+            if added:
+                for lower in prepared.values:
+                    added.pop(lower, None)
+            values.update(prepared.values)
+        for lower, (encoded, texts) in prepared.added.items():
+            self._add(lower, encoded, texts)
 
     def set_many(self, headers: Mapping[str, str | list[str]]) -> None:
         for name, value in headers.items():

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import parse_qsl, urlencode
 
@@ -21,10 +21,12 @@ from sekisho.pdk import (
     Client,
     Ctx,
     EntityReader,
+    HeaderOp,
     Headers,
     Ip,
     Log,
     Node,
+    PreparedHeaders,
     Request,
     Response,
     Router,
@@ -55,6 +57,12 @@ class ErrorExit(ShortCircuit):
     def __init__(self, status: int, message: str, headers: Headers | None) -> None:
         super().__init__(status, None, headers)
         self.message = message
+
+
+def _prepared(prepared: PreparedHeaders) -> HeaderEdits:
+    if not isinstance(prepared, HeaderEdits):
+        raise TypeError("apply_headers takes what prepare_headers returned")
+    return prepared
 
 
 def _text(value: bytes | None) -> str | None:
@@ -238,6 +246,12 @@ class KongResponse:
     def set_headers(self, headers: Headers) -> None:
         self._edits().set_many(headers)
 
+    def prepare_headers(self, ops: Iterable[HeaderOp]) -> PreparedHeaders:
+        return HeaderEdits.prepared(ops)
+
+    def apply_headers(self, prepared: PreparedHeaders) -> None:
+        self._edits().merge(_prepared(prepared))
+
     def exit(
         self, status: int, body: bytes | str | Mapping[str, Any] | None = None, headers: Headers | None = None
     ) -> NoReturn:
@@ -294,6 +308,15 @@ class KongServiceRequest:
 
     def clear_header(self, name: str) -> None:
         self._edits().clear(name)
+
+    def prepare_headers(self, ops: Iterable[HeaderOp]) -> PreparedHeaders:
+        listed = list(ops)
+        if any(name.lower() == "host" for _, name, _ in listed):
+            raise ValueError("Host cannot be prepared: use set_header")
+        return HeaderEdits.prepared(listed)
+
+    def apply_headers(self, prepared: PreparedHeaders) -> None:
+        self._edits().merge(_prepared(prepared))
 
     def set_headers(self, headers: Headers) -> None:
         for name, value in headers.items():

@@ -90,6 +90,7 @@ class Pipeline:
             else b""
         )
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._identities: dict[tuple[int, int, bool], tuple[Any, Any, HeaderEdits]] = {}
         self._watched: set[Exchange] = set()
         self._watch_timer: asyncio.TimerHandle | None = None
 
@@ -442,39 +443,23 @@ class Pipeline:
         """Record who is calling and set Kong's X-Consumer-* headers upstream."""
         ex.consumer = consumer
         ex.credential = credential
-        ex.consumer_anonymous = anonymous and consumer is not None
+        anonymous = ex.consumer_anonymous = anonymous and consumer is not None
         edits = ex.service_edits
         if edits is None:
             edits = ex.service_edits = HeaderEdits()
-        # Client-sent copies of these headers never get this far (dropped while parsing), so a header only
-        # needs clearing when a plugin set it earlier in this request.
-        edited = edits.touches
-        if consumer is None:
-            if edits:
-                for lower, name in _CONSUMER_HEADERS:
-                    if edited(lower):
-                        edits.clear(name)
-        else:
-            edits.set("X-Consumer-ID", str(consumer.get("id")))
-            custom_id = consumer.get("custom_id")
-            if custom_id is not None:
-                edits.set("X-Consumer-Custom-ID", str(custom_id))
-            elif edited(b"x-consumer-custom-id"):
-                edits.clear("X-Consumer-Custom-ID")
-            username = consumer.get("username")
-            if username is not None:
-                edits.set("X-Consumer-Username", str(username))
-            elif edited(b"x-consumer-username"):
-                edits.clear("X-Consumer-Username")
-            if anonymous:
-                edits.set("X-Anonymous-Consumer", "true")
-            elif edited(b"x-anonymous-consumer"):
-                edits.clear("X-Anonymous-Consumer")
-        credential_id = credential.get("id") if credential is not None else None
-        if credential_id is not None:
-            edits.set("X-Credential-Identifier", str(credential_id))
-        elif edited(b"x-credential-identifier"):
-            edits.clear("X-Credential-Identifier")
+        elif edits:
+            # Client-sent copies of these headers never get this far (dropped while parsing), so one only needs
+            # clearing when a plugin set it earlier in this request for another caller.
+            for lower, name in _IDENTITY_HEADERS:
+                if edits.touches(lower):
+                    edits.clear(name)
+        key = (id(consumer), id(credential), anonymous)
+        known = self._identities.get(key)
+        if known is None or known[0] is not consumer or known[1] is not credential:
+            if len(self._identities) >= _IDENTITY_MEMO_SIZE:
+                self._identities.clear()
+            known = self._identities[key] = (consumer, credential, _identity_headers(consumer, credential, anonymous))
+        edits.merge(known[2])
 
     async def load_consumer(self, consumer_id: str, search_by_username: bool = False) -> dict[str, Any] | None:
         reader = self.runtime.entity_reader("consumers")
@@ -888,10 +873,38 @@ def _request_kind(name: bytes) -> int:
     return kind
 
 
-_CONSUMER_HEADERS: Final = tuple(
+_IDENTITY_HEADERS: Final = tuple(
     (name.lower().encode(), name)
-    for name in ("X-Consumer-ID", "X-Consumer-Custom-ID", "X-Consumer-Username", "X-Anonymous-Consumer")
+    for name in (
+        "X-Consumer-ID",
+        "X-Consumer-Custom-ID",
+        "X-Consumer-Username",
+        "X-Anonymous-Consumer",
+        "X-Credential-Identifier",
+    )
 )
+# Callers whose identity headers are already encoded: the rows of kong.cache (and of openid-connect verdicts)
+# are the same objects request after request. An entry holds its rows, so their ids cannot be reused.
+_IDENTITY_MEMO_SIZE = 1024
+
+
+def _identity_headers(
+    consumer: dict[str, Any] | None, credential: dict[str, Any] | None, anonymous: bool
+) -> HeaderEdits:
+    ops: list[tuple[str, str, str]] = []
+    if consumer is not None:
+        ops.append(("set", "X-Consumer-ID", str(consumer.get("id"))))
+        for name, field in (("X-Consumer-Custom-ID", "custom_id"), ("X-Consumer-Username", "username")):
+            value = consumer.get(field)
+            if value is not None:
+                ops.append(("set", name, str(value)))
+        if anonymous:
+            ops.append(("set", "X-Anonymous-Consumer", "true"))
+    credential_id = credential.get("id") if credential is not None else None
+    if credential_id is not None:
+        ops.append(("set", "X-Credential-Identifier", str(credential_id)))
+    return HeaderEdits.prepared(ops)
+
 
 _DATE: list[Any] = [0, b""]
 

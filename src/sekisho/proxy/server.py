@@ -493,7 +493,10 @@ class ProxyServer:
         out: list[tuple[str, int, bool]] = []
         for server in self._servers:
             is_tls = server in self._tls_servers
-            for sock in server.sockets:
+            # uvloop's Server.sockets is a list where asyncio's is a tuple, and compiled code checks declared
+            # types: read it as an untyped sequence.
+            sockets: Sequence[Any] = cast(Any, server).sockets
+            for sock in sockets:
                 host, port = sock.getsockname()[:2]
                 out.append((str(host), int(port), is_tls))
         return out

@@ -178,6 +178,26 @@ async def test_a_changed_key_and_a_changed_consumer_are_seen_on_the_next_request
     assert (await gw.client.get("/changed", headers={"apikey": "after"})).status_code == 401
 
 
+async def test_callers_taking_turns_each_get_their_own_identity_headers(gw: Gateway, paths: Paths) -> None:
+    # The proxy encodes a caller's X-Consumer-* headers once per cached consumer row: interleaved callers,
+    # one without a custom_id, must never see each other's.
+    await _keyed(gw, "/turns")
+    erin = await gw.consumer("erin", custom_id="E-1")
+    frank = await gw.consumer("frank")
+    ids = {}
+    for consumer, key in ((erin, "erin-key"), (frank, "frank-key")):
+        row = await gw.add("keyauth_credentials", {"consumer": {"id": consumer["id"]}, "key": key})
+        ids[key] = row["id"]
+    for _ in range(3):
+        for key, consumer, custom_id in (("erin-key", erin, ["E-1"]), ("frank-key", frank, [])):
+            echoed = gw.echoed(await gw.client.get("/turns", headers={"apikey": key}))
+            assert echoed.all("x-consumer-id") == [consumer["id"]]
+            assert echoed.all("x-consumer-username") == [consumer["username"]]
+            assert echoed.all("x-consumer-custom-id") == custom_id
+            assert echoed.all("x-credential-identifier") == [ids[key]]
+    assert paths.take() == ["access", "access"] + ["cache"] * 4
+
+
 async def test_a_key_cached_as_unknown_works_once_created(gw: Gateway, paths: Paths) -> None:
     await _keyed(gw, "/later")
     for _ in range(2):

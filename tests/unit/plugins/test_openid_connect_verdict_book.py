@@ -7,12 +7,12 @@ import time
 import pytest
 
 from sekisho.plugins.openid_connect import replay
-from sekisho.plugins.openid_connect.replay import UPSTREAM_SET, Verdict, VerdictBook
+from sekisho.plugins.openid_connect.replay import Verdict, VerdictBook
 
 
 def _verdict(valid_for: float = 60.0, header: str = "") -> Verdict:
-    effects = ((UPSTREAM_SET, "X-Big", header),) if header else ()
-    return Verdict(time.time() + valid_for, None, {"id": "sub"}, None, None, None, effects)
+    size = len("X-Big") + len(header) if header else 0
+    return Verdict(time.time() + valid_for, None, {"id": "sub"}, None, None, None, None, None, size)
 
 
 def test_a_verdict_is_served_until_it_runs_out() -> None:

@@ -73,6 +73,52 @@ def test_added_headers_keep_a_later_base_and_yield_to_set_or_clear() -> None:
     assert list(cleared.apply([(b"X-A", b"0")])) == []
 
 
+_OPS = (
+    [("set", "Authorization", "Bearer t"), ("clear", "Cookie", ""), ("add", "Set-Cookie", "s=1")],
+    [("add", "X-A", "1"), ("set", "X-A", "2"), ("add", "X-A", "3")],
+    [("clear", "X-A", ""), ("add", "X-A", "4")],
+    [("set", "X-Up", "v"), ("clear", "X-Up", "")],
+)
+
+
+@pytest.mark.parametrize("ops", _OPS)
+@pytest.mark.parametrize(
+    "earlier",
+    [[], [("set", "X-A", "0")], [("add", "X-A", "9"), ("add", "Set-Cookie", "app=1")], [("clear", "Cookie", "")]],
+)
+def test_prepared_edits_merge_like_the_same_edits_one_by_one(
+    ops: list[tuple[str, str, str]], earlier: list[tuple[str, str, str]]
+) -> None:
+    base = [(b"Cookie", b"c=1"), (b"X-A", b"base"), (b"Set-Cookie", b"up=1"), (b"X-Up", b"u")]
+    one_by_one, merged = HeaderEdits.prepared(earlier), HeaderEdits.prepared(earlier)
+    for op, name, value in ops:
+        {"set": one_by_one.set, "add": one_by_one.add, "clear": lambda n, _v: one_by_one.clear(n)}[op](name, value)
+    prepared = HeaderEdits.prepared(ops)
+    merged.merge(prepared)
+    assert list(merged.apply(base)) == list(one_by_one.apply(base))
+
+
+def test_prepared_edits_are_not_changed_by_the_requests_they_are_merged_into() -> None:
+    prepared = HeaderEdits.prepared([("set", "X-A", "1"), ("add", "Set-Cookie", "s=1")])
+    before = list(prepared.apply([]))
+    for _ in range(2):
+        edits = HeaderEdits()
+        edits.merge(prepared)
+        edits.add("X-A", "2")
+        edits.add("Set-Cookie", "t=2")
+        assert list(edits.apply([])) == [
+            (b"X-A", b"1"),
+            (b"X-A", b"2"),
+            (b"Set-Cookie", b"s=1"),
+            (b"Set-Cookie", b"t=2"),
+        ]
+    assert list(prepared.apply([])) == before
+    with pytest.raises(ValueError):
+        HeaderEdits.prepared([("set", "X-B", "a\nb")])
+    with pytest.raises(ValueError):
+        HeaderEdits.prepared([("append", "X-B", "a")])
+
+
 def _targets(*weights: int) -> list[Target]:
     return [Target(f"10.0.0.{i}", 80, w, TargetHealth()) for i, w in enumerate(weights, start=1)]
 

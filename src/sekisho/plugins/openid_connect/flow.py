@@ -23,21 +23,10 @@ from sekisho.oidc.randomness import new_nonce, new_state
 from sekisho.oidc.redirects import same_origin_path
 from sekisho.oidc.session import Session, SessionManager
 from sekisho.oidc.tokens import check_access_token, check_id_token, claim_at
-from sekisho.pdk import PDK
+from sekisho.pdk import PDK, HeaderOp
 from sekisho.plugins.openid_connect.backchannel import answer_backchannel_logout, is_backchannel_logout
 from sekisho.plugins.openid_connect.prepared import ClientRegistration, Prepared
-from sekisho.plugins.openid_connect.replay import (
-    BEARER_KEY,
-    DOWNSTREAM_ADD,
-    DOWNSTREAM_SET,
-    SESSION_KEY,
-    UPSTREAM_CLEAR,
-    UPSTREAM_SET,
-    Effect,
-    Verdict,
-    apply,
-    request_key,
-)
+from sekisho.plugins.openid_connect.replay import BEARER_KEY, SESSION_KEY, Verdict, apply, request_key
 
 __all__ = ["AccessFlow", "replay_verdict"]
 
@@ -152,7 +141,7 @@ class AccessFlow:
         "conf",
         "consumer_source",
         "cookies",
-        "effects",
+        "downstream_ops",
         "groups",
         "id_claims",
         "introspection",
@@ -165,6 +154,7 @@ class AccessFlow:
         "session_manager",
         "set_cookies",
         "tokens",
+        "upstream_ops",
         "userinfo",
     )
 
@@ -188,7 +178,8 @@ class AccessFlow:
         self.bearer_source: str | None = None
         self.callback_target: str | None = None
         # what this request did, to remember as a verdict when it is a pure function of the credential
-        self.effects: list[Effect] = []
+        self.upstream_ops: list[HeaderOp] = []
+        self.downstream_ops: list[HeaderOp] = []
         self.consumer_source: tuple[tuple[str, ...], Any] | None = None
         self.groups: list[str] | None = None
         self.saved: str | None = None  # "periodic" (the clock only) or "changed" when the session was written
@@ -277,9 +268,11 @@ class AccessFlow:
             expires_at = self.tokens.get("expires_at")
             if isinstance(expires_at, int | float):
                 until = min(until, float(expires_at) - leeway)
-        consumer = self.kong.client.get_consumer()
-        credential = self.kong.client.get_credential()
+        kong = self.kong
+        consumer = kong.client.get_consumer()
+        credential = kong.client.get_credential()
         source = self.consumer_source
+        upstream, downstream = self.upstream_ops, self.downstream_ops
         book.put(
             key,
             Verdict(
@@ -289,17 +282,19 @@ class AccessFlow:
                 consumer_cache_key=source[0] if source is not None else None,
                 consumer_cached=source[1] if source is not None else None,
                 groups=list(self.groups) if self.groups else None,
-                effects=tuple(self.effects),
+                upstream=kong.service.request.prepare_headers(upstream) if upstream else None,
+                downstream=kong.response.prepare_headers(downstream) if downstream else None,
+                size=sum(len(name) + len(value) for ops in (upstream, downstream) for _, name, value in ops),
             ),
         )
 
     def _upstream_set(self, name: str, value: str) -> None:
         self.kong.service.request.set_header(name, value)
-        self.effects.append((UPSTREAM_SET, name, value))
+        self.upstream_ops.append(("set", name, value))
 
     def _upstream_clear(self, name: str) -> None:
         self.kong.service.request.clear_header(name)
-        self.effects.append((UPSTREAM_CLEAR, name, ""))
+        self.upstream_ops.append(("clear", name, ""))
 
     # -- helpers --------------------------------------------------------------------------------------------
     def _strip_spoofed_headers(self) -> None:
@@ -1002,7 +997,7 @@ class AccessFlow:
             self._upstream_set(name, text)
         else:
             self.kong.response.set_header(name, text)
-            self.effects.append((DOWNSTREAM_SET, name, text))
+            self.downstream_ops.append(("set", name, text))
 
     async def _set_headers(self) -> None:
         conf = self.conf
@@ -1128,5 +1123,5 @@ class AccessFlow:
     def _emit_cookies(self) -> None:
         for header in self.set_cookies:
             self.kong.response.add_header("Set-Cookie", header)
-            self.effects.append((DOWNSTREAM_ADD, "Set-Cookie", header))
+            self.downstream_ops.append(("add", "Set-Cookie", header))
         self.set_cookies = []

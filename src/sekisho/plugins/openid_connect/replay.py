@@ -18,23 +18,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sekisho.pdk import PDK, ServiceRequest
+from sekisho.pdk import PDK, PreparedHeaders
 
 __all__ = [
     "BEARER_KEY",
-    "DOWNSTREAM_ADD",
-    "DOWNSTREAM_SET",
     "SESSION_KEY",
-    "UPSTREAM_CLEAR",
-    "UPSTREAM_SET",
     "Verdict",
     "VerdictBook",
 ]
-
-UPSTREAM_SET, UPSTREAM_CLEAR, DOWNSTREAM_SET, DOWNSTREAM_ADD = 0, 1, 2, 3
-
-Effect = tuple[int, str, str]
-"""(what, header name, value): set or clear a header upstream, set or add one downstream."""
 
 _BOOK_SIZE = 4096
 _BOOK_BYTES = 8 * 1024 * 1024  # keys and remembered header values: session cookies and tokens are kilobytes each
@@ -48,7 +39,9 @@ class Verdict:
     consumer_cache_key: tuple[str, ...] | None  # the kong.cache entry the consumer came from
     consumer_cached: Any  # that entry's value then: a different one now means the consumer changed
     groups: list[str] | None  # kong.ctx.shared.authenticated_groups
-    effects: tuple[Effect, ...]
+    upstream: PreparedHeaders | None  # header edits of the request sent upstream
+    downstream: PreparedHeaders | None  # and of the response
+    size: int = 0  # bytes of the header names and values those edits hold
 
 
 class VerdictBook:
@@ -78,7 +71,7 @@ class VerdictBook:
     def put(self, key: str, verdict: Verdict) -> None:
         if verdict.valid_until <= time.time():
             return
-        size = len(key) + sum(len(name) + len(value) for _, name, value in verdict.effects)
+        size = len(key) + verdict.size
         if len(self._verdicts) >= _BOOK_SIZE or self._bytes + size > _BOOK_BYTES:
             self.clear()
         self._verdicts[key] = verdict
@@ -122,17 +115,8 @@ def apply(kong: PDK, verdict: Verdict) -> bool:
     kong.client.authenticate(verdict.consumer, verdict.credential)
     if verdict.groups:
         kong.ctx.shared["authenticated_groups"] = list(verdict.groups)
-    service_request: ServiceRequest | None = None
-    for what, name, value in verdict.effects:
-        if what <= UPSTREAM_CLEAR:  # UPSTREAM_SET or UPSTREAM_CLEAR
-            if service_request is None:
-                service_request = kong.service.request
-            if what == UPSTREAM_SET:
-                service_request.set_header(name, value)
-            else:
-                service_request.clear_header(name)
-        elif what == DOWNSTREAM_SET:
-            kong.response.set_header(name, value)
-        else:
-            kong.response.add_header(name, value)
+    if verdict.upstream is not None:
+        kong.service.request.apply_headers(verdict.upstream)
+    if verdict.downstream is not None:
+        kong.response.apply_headers(verdict.downstream)
     return True
