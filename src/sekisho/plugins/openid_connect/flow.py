@@ -26,9 +26,16 @@ from sekisho.oidc.tokens import check_access_token, check_id_token, claim_at
 from sekisho.pdk import PDK, HeaderOp
 from sekisho.plugins.openid_connect.backchannel import answer_backchannel_logout, is_backchannel_logout
 from sekisho.plugins.openid_connect.prepared import ClientRegistration, Prepared
-from sekisho.plugins.openid_connect.replay import BEARER_KEY, SESSION_KEY, Verdict, apply, request_key
+from sekisho.plugins.openid_connect.replay import (
+    BEARER_KEY,
+    SESSION_KEY,
+    Verdict,
+    logout_in_url,
+    request_key,
+    strip_spoofed_headers,
+)
 
-__all__ = ["AccessFlow", "replay_verdict"]
+__all__ = ["AccessFlow"]
 
 _NO_CACHE = {"Cache-Control": "no-cache, no-store", "Pragma": "no-cache"}
 _TOKEN_METHODS = ("bearer", "introspection", "userinfo")
@@ -81,53 +88,6 @@ def requirement_met(required: list[str], present: list[str]) -> bool:
 
 def _encode_table(value: Any) -> str:
     return base64.b64encode(json.dumps(value, separators=(",", ":")).encode()).decode("ascii")
-
-
-def strip_spoofed_headers(kong: PDK, wanted: frozenset[str]) -> None:
-    """Remove client-supplied copies of the headers we set upstream, in every spelling, on every request
-    (also those we do not authenticate: preflights, anonymous, failures)."""
-    for name in kong.request.get_headers(0):  # all of them: a spoofed copy may come late
-        if name.replace("_", "-") in wanted:
-            kong.service.request.clear_header(name)
-
-
-def _logout_in_url(kong: PDK, conf: Any) -> bool:
-    """`logout_query_arg` in the query string or `logout_uri_suffix` ending the path (the method aside)."""
-    request = kong.request
-    if conf.get("logout_query_arg") and request.get_query_arg(conf["logout_query_arg"]) is not None:
-        return True
-    return bool(conf.get("logout_uri_suffix")) and request.get_path().endswith(conf["logout_uri_suffix"])
-
-
-def _logout_may_be_requested(kong: PDK, conf: Any, method: str) -> bool:
-    """Whether `_logout_requested` could say yes, without reading the body (`method` is a logout method)."""
-    return _logout_in_url(kong, conf) or (bool(conf.get("logout_post_arg")) and method == "POST")
-
-
-def replay_verdict(kong: PDK, prepared: Prepared) -> bool:
-    """The access phase from a remembered verdict (see `replay`); False when the full flow must run."""
-    book = prepared.verdicts
-    if book is None or book.empty:
-        return False
-    method = kong.request.get_method()
-    if method == "OPTIONS":
-        return False
-    if method in prepared.logout_methods and _logout_may_be_requested(kong, prepared.conf, method):
-        return False
-    if prepared.anonymous and kong.client.get_credential() is not None:
-        return False
-    key = request_key(kong, prepared.bearer_in_header)
-    if key is None:
-        return False
-    verdict = book.get(key)
-    if verdict is None:
-        return False
-    if prepared.identity_headers:
-        strip_spoofed_headers(kong, prepared.identity_headers)
-    if not apply(kong, verdict):
-        book.forget(key)
-        return False
-    return True
 
 
 class AccessFlow:
@@ -351,7 +311,7 @@ class AccessFlow:
         conf, req = self.conf, self.kong.request
         if req.get_method() not in conf["logout_methods"]:
             return False
-        if _logout_in_url(self.kong, conf):
+        if logout_in_url(self.kong, conf):
             return True
         if conf.get("logout_post_arg") and req.get_method() == "POST":
             body, _, _ = await req.get_body()

@@ -9,8 +9,9 @@ from sekisho.oidc.backchannel import LogoutStore, MemoryLogoutStore, RedisLogout
 from sekisho.oidc.session import RedisSessionStorage, SessionStorage
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
-from sekisho.plugins.openid_connect.flow import AccessFlow, replay_verdict
+from sekisho.plugins.openid_connect.flow import AccessFlow
 from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
+from sekisho.plugins.openid_connect.replay import replay_verdict
 from sekisho.plugins.openid_connect.schema import CONFIG
 from sekisho.schema import Record
 

@@ -16,15 +16,23 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sekisho.pdk import PDK, PreparedHeaders
+
+if TYPE_CHECKING:
+    from sekisho.plugins.openid_connect.prepared import Prepared
 
 __all__ = [
     "BEARER_KEY",
     "SESSION_KEY",
     "Verdict",
     "VerdictBook",
+    "apply",
+    "logout_in_url",
+    "replay_verdict",
+    "request_key",
+    "strip_spoofed_headers",
 ]
 
 _BOOK_SIZE = 4096
@@ -119,4 +127,51 @@ def apply(kong: PDK, verdict: Verdict) -> bool:
         kong.service.request.apply_headers(verdict.upstream)
     if verdict.downstream is not None:
         kong.response.apply_headers(verdict.downstream)
+    return True
+
+
+def strip_spoofed_headers(kong: PDK, wanted: frozenset[str]) -> None:
+    """Remove client-supplied copies of the headers we set upstream, in every spelling, on every request
+    (also those we do not authenticate: preflights, anonymous, failures)."""
+    for name in kong.request.get_headers(0):  # all of them: a spoofed copy may come late
+        if name.replace("_", "-") in wanted:
+            kong.service.request.clear_header(name)
+
+
+def logout_in_url(kong: PDK, conf: Any) -> bool:
+    """`logout_query_arg` in the query string or `logout_uri_suffix` ending the path (the method aside)."""
+    request = kong.request
+    if conf.get("logout_query_arg") and request.get_query_arg(conf["logout_query_arg"]) is not None:
+        return True
+    return bool(conf.get("logout_uri_suffix")) and request.get_path().endswith(conf["logout_uri_suffix"])
+
+
+def _logout_may_be_requested(kong: PDK, conf: Any, method: str) -> bool:
+    """Whether the flow's `_logout_requested` could say yes, without reading the body (`method` is a logout method)."""
+    return logout_in_url(kong, conf) or (bool(conf.get("logout_post_arg")) and method == "POST")
+
+
+def replay_verdict(kong: PDK, prepared: Prepared) -> bool:
+    """The access phase from a remembered verdict (see `replay`); False when the full flow must run."""
+    book = prepared.verdicts
+    if book is None or book.empty:
+        return False
+    method = kong.request.get_method()
+    if method == "OPTIONS":
+        return False
+    if method in prepared.logout_methods and _logout_may_be_requested(kong, prepared.conf, method):
+        return False
+    if prepared.anonymous and kong.client.get_credential() is not None:
+        return False
+    key = request_key(kong, prepared.bearer_in_header)
+    if key is None:
+        return False
+    verdict = book.get(key)
+    if verdict is None:
+        return False
+    if prepared.identity_headers:
+        strip_spoofed_headers(kong, prepared.identity_headers)
+    if not apply(kong, verdict):
+        book.forget(key)
+        return False
     return True
