@@ -127,6 +127,20 @@ async def test_http_1_0_without_keep_alive_is_closed_after_the_response(echo: Ec
         await h.stop()
 
 
+async def test_the_last_response_at_keepalive_requests_says_connection_close(echo: EchoUpstream) -> None:
+    h = await _harness(echo, ProxySettings(keepalive_requests=3))
+    try:
+        request = b"GET /n HTTP/1.1\r\nHost: x\r\n\r\n"
+        data, closed = await raw_request(h.port, request * 4, until_close=True)
+        responses = parse_responses(data)
+        assert [r.status for r in responses] == [200, 200, 200]  # the fourth is never read, like nginx
+        assert [r.header("connection") for r in responses] == [None, None, "close"]
+        assert closed
+        assert echo.requests == 3
+    finally:
+        await h.stop()
+
+
 async def test_chunked_request_body_is_forwarded_chunked(echo: EchoUpstream) -> None:
     h = await _harness(echo)
     try:
