@@ -1,20 +1,84 @@
 """Calls a relying party makes to its provider: token endpoint grants (RFC 6749), introspection
-(RFC 7662), revocation (RFC 7009) and userinfo (OIDC Core §5.3), with the configured client authentication."""
+(RFC 7662), revocation (RFC 7009) and userinfo (OIDC Core §5.3), with the configured client authentication:
+a secret in Basic auth or the form, a JWT assertion signed with the secret (`client_secret_jwt`) or with the
+client's private key (`private_key_jwt`, RFC 7523 §2.2 and OIDC Core §9), or none (public clients)."""
 
 from __future__ import annotations
 
 import base64
+import json
+import secrets
+import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote, urlencode
 
+from joserfc import jws
+from joserfc.errors import JoseError, SecurityWarning
+from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
+
 from sekisho.oidc.errors import ProviderError, TokenError
 from sekisho.oidc.http import HttpResponse, OutboundHttp
 
-__all__ = ["ClientAuth", "OAuthClient", "TokenResponse", "authorization_url"]
+__all__ = [
+    "ASSERTION_TYPE",
+    "ENDPOINTS",
+    "SECRET_ALGORITHMS",
+    "ClientAuth",
+    "Endpoint",
+    "OAuthClient",
+    "TokenResponse",
+    "authorization_url",
+    "client_assertion_key",
+]
 
-ClientAuth = Literal["none", "client_secret_basic", "client_secret_post"]
+ClientAuth = Literal["none", "client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt"]
+Endpoint = Literal["token", "introspection", "revocation"]
+ENDPOINTS: tuple[Endpoint, ...] = ("token", "introspection", "revocation")
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+SECRET_ALGORITHMS = ("HS256", "HS384", "HS512")
+_KEY_ALGORITHMS = {
+    "RSA": ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512"),
+    "EC": ("ES256", "ES384", "ES512"),
+    "OKP": ("EdDSA",),
+}
+_ASSERTION_LIFETIME = 60  # seconds: the assertion is made for one request
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionKey:
+    """A private key for `private_key_jwt`, with the algorithm its assertions are signed with."""
+
+    key: RSAKey | ECKey | OKPKey
+    alg: str
+    kid: str | None
+
+
+def client_assertion_key(jwk: Any, alg: str | None = None) -> AssertionKey:
+    """A private JWK (RSA, EC or OKP) for signing client assertions; ValueError says what is wrong with it.
+    The algorithm: `alg` if given, else the key's own `alg`, else RS256, ES256/384/512 by curve, or EdDSA."""
+    if not isinstance(jwk, Mapping):
+        raise ValueError("a client_jwk must be a JWK object")
+    kty = jwk.get("kty")
+    types: dict[str, type[RSAKey] | type[ECKey] | type[OKPKey]] = {"RSA": RSAKey, "EC": ECKey, "OKP": OKPKey}
+    if kty not in types:
+        raise ValueError("a client_jwk must be an RSA, EC or OKP key")
+    try:
+        key = types[kty].import_key(dict(jwk))
+    except (JoseError, ValueError, TypeError) as exc:
+        raise ValueError(f"the client_jwk is not a usable {kty} key") from exc
+    if not key.is_private:
+        raise ValueError("the client_jwk has no private part (private_key_jwt signs with it)")
+    curve_alg = {"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}.get(str(jwk.get("crv")))
+    chosen = alg or jwk.get("alg") or (curve_alg if kty == "EC" else _KEY_ALGORITHMS[kty][0])
+    if chosen not in _KEY_ALGORITHMS[kty]:
+        raise ValueError(f"{chosen} cannot sign with an {kty} key (use one of {', '.join(_KEY_ALGORITHMS[kty])})")
+    if kty == "EC" and chosen != curve_alg:
+        raise ValueError(f"{chosen} does not match the key's curve {jwk.get('crv')}")
+    kid = jwk.get("kid")
+    return AssertionKey(key, chosen, kid if isinstance(kid, str) else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,21 +118,75 @@ class OAuthClient:
     """One client registration (id, optional secret, auth method) talking to one provider."""
 
     def __init__(
-        self, http: OutboundHttp, *, client_id: str, client_secret: str | None, auth: ClientAuth | None = None
+        self,
+        http: OutboundHttp,
+        *,
+        client_id: str,
+        client_secret: str | None,
+        auth: ClientAuth | None = None,
+        endpoint_auth: Mapping[Endpoint, ClientAuth] | None = None,
+        assertion_key: AssertionKey | None = None,
+        secret_alg: str = "HS256",
     ) -> None:
         self._http = http
         self.client_id = client_id
         self._secret = client_secret
+        self._assertion_key = assertion_key
+        self._secret_alg = secret_alg
         self.auth: ClientAuth = auth or ("client_secret_basic" if client_secret else "none")
-        if self.auth != "none" and not client_secret:
-            raise ValueError(f"client_auth {self.auth} needs a client secret")
+        self._endpoint_auth: dict[Endpoint, ClientAuth] = {endpoint: self.auth for endpoint in ENDPOINTS}
+        self._endpoint_auth.update(endpoint_auth or {})
+        for method in set(self._endpoint_auth.values()):
+            if method == "private_key_jwt":
+                if assertion_key is None:
+                    raise ValueError("client_auth private_key_jwt needs a private key (client_jwk)")
+            elif method != "none" and not client_secret:
+                raise ValueError(f"client_auth {method} needs a client secret")
+        if secret_alg not in SECRET_ALGORITHMS:
+            raise ValueError(f"client_secret_jwt signs with {', '.join(SECRET_ALGORITHMS)}, not {secret_alg}")
 
-    def _authenticate(self, form: dict[str, str], headers: dict[str, str]) -> None:
-        if self.auth == "client_secret_basic":
+    def auth_for(self, endpoint: Endpoint) -> ClientAuth:
+        """The client authentication used at `endpoint` (`client_auth` unless overridden for it)."""
+        return self._endpoint_auth[endpoint]
+
+    def assertion(self, audience: str, method: ClientAuth = "client_secret_jwt") -> str:
+        """A client assertion for one request to `audience` (the endpoint's URL): iss = sub = the client id,
+        signed with the private key (`private_key_jwt`) or the secret (`client_secret_jwt`)."""
+        now = int(time.time())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": audience,
+            "jti": secrets.token_urlsafe(24),
+            "iat": now,
+            "exp": now + _ASSERTION_LIFETIME,
+        }
+        if method == "private_key_jwt":
+            signer = self._assertion_key
+            assert signer is not None
+            header: dict[str, Any] = {"alg": signer.alg, "typ": "JWT"}
+            if signer.kid:
+                header["kid"] = signer.kid
+            with warnings.catch_warnings():
+                # joserfc flags "EdDSA" as superseded by "Ed25519" (RFC 9864); providers still expect "EdDSA".
+                warnings.simplefilter("ignore", SecurityWarning)
+                return jws.serialize_compact(header, _json(claims), signer.key, algorithms=[signer.alg])
+        assert self._secret is not None
+        secret = OctKey.import_key(self._secret.encode())
+        alg = self._secret_alg
+        return jws.serialize_compact({"alg": alg, "typ": "JWT"}, _json(claims), secret, algorithms=[alg])
+
+    def _authenticate(self, form: dict[str, str], headers: dict[str, str], url: str, endpoint: Endpoint) -> None:
+        method = self._endpoint_auth[endpoint]
+        if method in ("client_secret_jwt", "private_key_jwt"):
+            form["client_id"] = self.client_id
+            form["client_assertion_type"] = ASSERTION_TYPE
+            form["client_assertion"] = self.assertion(url, method)
+        elif method == "client_secret_basic":
             assert self._secret is not None
             pair = f"{quote(self.client_id, safe='')}:{quote(self._secret, safe='')}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
-        elif self.auth == "client_secret_post":
+        elif method == "client_secret_post":
             assert self._secret is not None
             form["client_id"] = self.client_id
             form["client_secret"] = self._secret
@@ -76,18 +194,18 @@ class OAuthClient:
             form["client_id"] = self.client_id
 
     async def _post_form(
-        self, url: str, form: dict[str, str], extra_headers: Mapping[str, str] | None = None
+        self, endpoint: Endpoint, url: str, form: dict[str, str], extra_headers: Mapping[str, str] | None = None
     ) -> HttpResponse:
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
         headers.update(extra_headers or {})
-        self._authenticate(form, headers)
+        self._authenticate(form, headers, url, endpoint)
         return await self._http.request("POST", url, data=form, headers=headers)
 
     async def token(
         self, endpoint: str, grant: Mapping[str, str], extra_headers: Mapping[str, str] | None = None
     ) -> TokenResponse:
         """Any grant: `{"grant_type": "authorization_code", "code": ..., "redirect_uri": ..., ...}`."""
-        response = await self._post_form(endpoint, dict(grant), extra_headers)
+        response = await self._post_form("token", endpoint, dict(grant), extra_headers)
         if response.status in (400, 401):
             body = _safe_json(response)
             error = body.get("error") if isinstance(body, dict) else None
@@ -100,7 +218,7 @@ class OAuthClient:
         form = {"token": token}
         if hint:
             form["token_type_hint"] = hint
-        response = await self._post_form(endpoint, form)
+        response = await self._post_form("introspection", endpoint, form)
         if response.status != 200:
             raise ProviderError(f"introspection endpoint answered {response.status}")
         body = response.json()
@@ -109,7 +227,7 @@ class OAuthClient:
         return body
 
     async def revoke(self, endpoint: str, token: str, hint: str) -> None:
-        response = await self._post_form(endpoint, {"token": token, "token_type_hint": hint})
+        response = await self._post_form("revocation", endpoint, {"token": token, "token_type_hint": hint})
         if response.status != 200:
             raise ProviderError(f"revocation endpoint answered {response.status}")
 
@@ -125,6 +243,10 @@ class OAuthClient:
         if not isinstance(body, dict):
             raise ProviderError("userinfo answer is not a JSON object")
         return body
+
+
+def _json(claims: Mapping[str, Any]) -> bytes:
+    return json.dumps(claims, separators=(",", ":")).encode()
 
 
 def _safe_json(response: HttpResponse) -> Any:

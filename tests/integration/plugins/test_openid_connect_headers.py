@@ -8,8 +8,10 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from joserfc.jwk import RSAKey
 
 from tests.integration.plugins.test_openid_connect import BROWSER, Rig, bearer, login, rogue_rig
 
@@ -241,3 +243,34 @@ class TestAdminApi:
         assert refused.status_code == 400 and "kong_oauth2" in json.dumps(refused.json())
         missing = await rig.gw.admin.post("/plugins", json={"name": "openid-connect", "config": {}})
         assert missing.status_code == 400 and "issuer" in missing.json()["fields"]["config"]
+
+    async def test_jwt_client_authentication_needs_what_it_signs_with(self, rig: Rig) -> None:
+        def config(**extra: Any) -> dict[str, Any]:
+            return {"name": "openid-connect", "config": {"issuer": rig.op.issuer, "client_id": ["cid"], **extra}}
+
+        async def refused(**extra: Any) -> dict[str, Any]:
+            response = await rig.gw.admin.post("/plugins", json=config(**extra))
+            assert response.status_code == 400, response.text
+            fields: dict[str, Any] = response.json()["fields"]["config"]
+            return fields
+
+        rsa = RSAKey.generate_key(2048, {"kid": "k1"})
+        assert "client_secret" in await refused(client_auth=["client_secret_jwt"])
+        assert (
+            "HS256"
+            in (await refused(client_auth=["client_secret_jwt"], client_secret=["s" * 32], client_alg=["RS256"]))[
+                "client_alg"
+            ]
+        )
+        assert "private key" in (await refused(client_auth=["private_key_jwt"]))["client_jwk"]
+        public_only = await refused(client_auth=["private_key_jwt"], client_jwk=[rsa.as_dict(private=False)])
+        assert "private part" in public_only["client_jwk"]
+        mismatch = await refused(
+            token_endpoint_auth_method="private_key_jwt", client_jwk=[rsa.as_dict(private=True)], client_alg=["ES256"]
+        )
+        assert "cannot sign" in mismatch["client_jwk"]
+        accepted = await rig.gw.admin.post(
+            "/plugins", json=config(client_auth=["private_key_jwt"], client_jwk=[rsa.as_dict(private=True)])
+        )
+        assert accepted.status_code == 201, accepted.text
+        await rig.gw.admin.delete(f"/plugins/{accepted.json()['id']}")

@@ -12,7 +12,11 @@ from typing import Any
 
 import httpx
 import pytest
+from joserfc.jwk import RSAKey
 
+from sekisho.oidc.client import OAuthClient, client_assertion_key
+from sekisho.oidc.errors import TokenError
+from sekisho.oidc.http import OutboundHttp
 from tests.helpers.node_op_runner import run_node_op
 from tests.integration.plugins.support import PLUGINS, Gateway, running_gateway
 
@@ -95,6 +99,80 @@ async def test_opaque_tokens_by_introspection_with_a_confidential_client(setup: 
     assert echoed.header("x-introspection") is not None
     assert echoed.header("x-credential-identifier") == SERVICE_CLIENT[0]
     assert (await setup.gw.client.get("/api", headers=bearer(token + "x"))).status_code == 401
+
+
+SECRET_JWT_CLIENT = ("jwt-secret", "jwt-secret-client-secret-0123456789abcdef")
+
+
+async def test_jwt_client_authentication_is_accepted_by_the_provider(tmp_path: Path) -> None:
+    # oidc-provider verifies client_secret_jwt and private_key_jwt assertions itself: ours must pass, at the
+    # token endpoint (the oidc library) and at introspection (the plugin).
+    key = RSAKey.generate_key(2048, {"kid": "sekisho-client-1"})
+    clients = [
+        {**_client(*SECRET_JWT_CLIENT), "token_endpoint_auth_method": "client_secret_jwt"},
+        {
+            "client_id": "jwt-key",
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+            "jwks": {"keys": [key.as_dict(private=False)]},
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+        },
+    ]
+    async with (
+        running_gateway(tmp_path, plugin_names=(*PLUGINS, "openid-connect")) as gw,
+        run_node_op(clients) as issuer,
+    ):
+        setup = Setup(gw, issuer)
+        http = OutboundHttp(timeout=5)
+        try:
+            by_secret = OAuthClient(
+                http, client_id=SECRET_JWT_CLIENT[0], client_secret=SECRET_JWT_CLIENT[1], auth="client_secret_jwt"
+            )
+            by_key = OAuthClient(
+                http,
+                client_id="jwt-key",
+                client_secret=None,
+                auth="private_key_jwt",
+                assertion_key=client_assertion_key(key.as_dict(private=True), "PS256"),
+            )
+            grant = {"grant_type": "client_credentials", "scope": "openid"}
+            tokens = [(await client.token(issuer + "/token", grant)).access_token for client in (by_secret, by_key)]
+            wrong = OAuthClient(
+                http,
+                client_id=SECRET_JWT_CLIENT[0],
+                client_secret="not-the-secret-0123456789abcdef",
+                auth="client_secret_jwt",
+            )
+            with pytest.raises(TokenError):
+                await wrong.token(issuer + "/token", grant)
+        finally:
+            await http.close()
+        await setup.protect(
+            "/by-secret",
+            auth_methods=["introspection"],
+            client_id=[SECRET_JWT_CLIENT[0]],
+            client_secret=[SECRET_JWT_CLIENT[1]],
+            # the provider accepts only the registered method: basic here would be refused at introspection
+            client_auth=["client_secret_basic"],
+            introspection_endpoint_auth_method="client_secret_jwt",
+            credential_claim=["client_id"],
+        )
+        await setup.protect(
+            "/by-key",
+            auth_methods=["introspection"],
+            client_id=["jwt-key"],
+            client_auth=["private_key_jwt"],
+            client_jwk=[key.as_dict(private=True)],
+            client_alg=["PS256"],
+            credential_claim=["client_id"],
+        )
+        for path in ("/by-secret", "/by-key"):
+            for token, owner in zip(tokens, (SECRET_JWT_CLIENT[0], "jwt-key"), strict=True):
+                echoed = gw.echoed(await gw.client.get(path, headers=bearer(token)))
+                assert echoed.header("x-credential-identifier") == owner
+            assert (await gw.client.get(path, headers=bearer(tokens[0] + "x"))).status_code == 401
 
 
 async def test_the_provider_going_away_fails_closed(tmp_path: Path) -> None:

@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sekisho.oidc.backchannel import LOGOUT_TOKEN_TYPES, LogoutStore
-from sekisho.oidc.client import OAuthClient
+from sekisho.oidc.client import SECRET_ALGORITHMS, OAuthClient, client_assertion_key
 from sekisho.oidc.discovery import Provider, ProviderMetadata
 from sekisho.oidc.http import OutboundHttp
 from sekisho.oidc.jwks import ALG_KEY_TYPES
 from sekisho.oidc.session import CookieCodec, SessionManager, SessionOptions, SessionStorage
 from sekisho.oidc.tokens import HS_ALGS, TokenVerifier
 from sekisho.plugins.openid_connect.replay import VerdictBook
+from sekisho.plugins.openid_connect.schema import client_auth_methods, per_client
 
 __all__ = ["ClientRegistration", "Prepared", "ProviderPool", "TtlCache"]
 
@@ -127,13 +128,6 @@ def _upstream_header_names(conf: Mapping[str, Any]) -> frozenset[str]:
 _HEADER_ITEMS = ("access_token", "id_token", "refresh_token", "introspection", "user_info", "session_id")
 
 
-def _per_client(values: Any, index: int) -> Any:
-    """Kong's per-client arrays: element `index`, else the first, else None."""
-    if not values:
-        return None
-    return values[index] if index < len(values) else values[0]
-
-
 @dataclass(slots=True)
 class Prepared:
     conf: Mapping[str, Any]
@@ -176,15 +170,24 @@ class Prepared:
         provider = pool.provider(conf, http)
         clients: list[ClientRegistration] = []
         for index, client_id in enumerate(conf.get("client_id") or []):
-            secret = _per_client(conf.get("client_secret"), index)
-            auth = conf.get("token_endpoint_auth_method") or _per_client(conf.get("client_auth"), index)
-            if auth not in (None, "none", "client_secret_basic", "client_secret_post"):
-                auth = None  # jwt-based client auth is not implemented; schema refuses the keys it needs
-            clients.append(
-                ClientRegistration(
-                    index, client_id, OAuthClient(http, client_id=client_id, client_secret=secret, auth=auth)
-                )
+            secret = per_client(conf.get("client_secret"), index)
+            methods = client_auth_methods(conf, index)
+            alg = per_client(conf.get("client_alg"), index)
+            secret_alg = alg if alg in SECRET_ALGORITHMS else "HS256"
+            key = None
+            if "private_key_jwt" in methods.values():
+                jwk = per_client(conf.get("client_jwk"), index)
+                key = client_assertion_key(jwk, alg if alg not in SECRET_ALGORITHMS else None)
+            client = OAuthClient(
+                http,
+                client_id=client_id,
+                client_secret=secret,
+                auth=per_client(conf.get("client_auth"), index),
+                endpoint_auth=methods,  # type: ignore[arg-type]  # the schema allows only ClientAuth values
+                assertion_key=key,
+                secret_alg=secret_alg,
             )
+            clients.append(ClientRegistration(index, client_id, client))
         return cls(
             conf=conf,
             provider=provider,
@@ -218,7 +221,7 @@ class Prepared:
 
     # -- per-client values ------------------------------------------------------------------------------
     def per_client(self, name: str, client: ClientRegistration | None) -> Any:
-        return _per_client(self.conf.get(name), client.index if client else 0)
+        return per_client(self.conf.get(name), client.index if client else 0)
 
     @property
     def client_ids(self) -> list[str]:

@@ -7,12 +7,14 @@ generated from this file.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from sekisho.oidc.client import ENDPOINTS, SECRET_ALGORITHMS, client_assertion_key
 from sekisho.schema import Array, Boolean, Field, Integer, Number, Record, Set, String, not_supported
 
-__all__ = ["AUTH_METHODS", "CONFIG"]
+__all__ = ["AUTH_METHODS", "CONFIG", "client_auth_methods", "per_client"]
 
 AUTH_METHODS = [
     "password",
@@ -26,6 +28,10 @@ AUTH_METHODS = [
     "session",
 ]
 _CLIENT_AUTH = ["client_secret_basic", "client_secret_post", "client_secret_jwt", "private_key_jwt", "none"]
+_ASSERTION_ALGORITHMS = [
+    *SECRET_ALGORITHMS,
+    *("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"),
+]
 _PARAM_TYPES = ["header", "query", "body"]
 _SAMESITE = ["Strict", "Lax", "None", "off", "Default"]
 
@@ -88,12 +94,29 @@ _FIELDS: dict[str, Field] = {
     "client_auth": Array(
         String(one_of=_CLIENT_AUTH),
         description=(
-            "How to authenticate to the provider: `client_secret_basic`, `client_secret_post` or `none` (public"
-            " clients such as a Cognito app client without secret). Default: basic with a secret, else none."
+            "How to authenticate to the provider, per client: `client_secret_basic`, `client_secret_post`,"
+            " `client_secret_jwt` (an assertion signed with the secret), `private_key_jwt` (signed with"
+            " `client_jwk`) or `none` (public clients such as a Cognito app client without secret). Default:"
+            " basic with a secret, else none."
         ),
     ),
-    "client_jwk": unsupported(Array(Field(), description="Private JWKs for `private_key_jwt`."), _NOT_YET),
-    "client_alg": unsupported(Array(String(), description="Algorithms for client assertions."), _NOT_YET),
+    "client_jwk": Array(
+        Field(),
+        encrypted=True,
+        description=(
+            "Private JWKs (RSA, EC or OKP), per client, that sign `private_key_jwt` assertions; register their"
+            " public parts at the provider. Unlike Kong, sekisho does not generate them: `private_key_jwt`"
+            " needs one."
+        ),
+    ),
+    "client_alg": Array(
+        String(one_of=_ASSERTION_ALGORITHMS),
+        description=(
+            "Algorithm of the client assertions, per client: HS256/384/512 for `client_secret_jwt` (default"
+            " HS256); for `private_key_jwt` one that fits the key (default: the key's `alg`, else RS256, ES256"
+            " or EdDSA by key type)."
+        ),
+    ),
     "client_arg": String(default="client_id", description="Request argument that selects one of several clients."),
     "token_endpoint_auth_method": String(one_of=_CLIENT_AUTH, description="Overrides `client_auth` for tokens."),
     "introspection_endpoint_auth_method": String(
@@ -430,7 +453,48 @@ def _checks(row: dict[str, Any]) -> dict[str, Any] | None:
     ids = row.get("client_id") or []
     if len(secrets) > max(1, len(ids)):
         errors["client_secret"] = "has more elements than 'client_id'"
+    _check_client_assertions(row, errors)
     return errors or None
+
+
+def per_client(values: Any, index: int) -> Any:
+    """Kong's per-client arrays: element `index`, else the first, else None."""
+    if not values:
+        return None
+    return values[index] if index < len(values) else values[0]
+
+
+def client_auth_methods(conf: Mapping[str, Any], index: int) -> dict[str, str]:
+    """Client `index`'s authentication per endpoint: `<endpoint>_endpoint_auth_method`, else its
+    `client_auth`; endpoints with neither are left out (the default: basic with a secret, else none)."""
+    default = per_client(conf.get("client_auth"), index)
+    methods: dict[str, str] = {}
+    for endpoint in ENDPOINTS:
+        method = conf.get(f"{endpoint}_endpoint_auth_method") or default
+        if method:
+            methods[endpoint] = method
+    return methods
+
+
+def _check_client_assertions(row: dict[str, Any], errors: dict[str, Any]) -> None:
+    """What each client's JWT client authentication needs: a secret, or a private key that fits its alg."""
+    for index in range(max(1, len(row.get("client_id") or []))):
+        methods = set(client_auth_methods(row, index).values())
+        alg = per_client(row.get("client_alg"), index)
+        if "client_secret_jwt" in methods:
+            if not per_client(row.get("client_secret"), index):
+                errors["client_secret"] = "client_secret_jwt needs the client's secret"
+            if alg is not None and alg not in SECRET_ALGORITHMS and "private_key_jwt" not in methods:
+                errors["client_alg"] = f"client_secret_jwt signs with {', '.join(SECRET_ALGORITHMS)}, not {alg}"
+        if "private_key_jwt" in methods:
+            jwk = per_client(row.get("client_jwk"), index)
+            if jwk is None:
+                errors["client_jwk"] = "private_key_jwt needs the client's private key (sekisho does not make one)"
+                continue
+            try:
+                client_assertion_key(jwk, alg if alg not in SECRET_ALGORITHMS else None)
+            except ValueError as exc:
+                errors["client_jwk"] = str(exc)
 
 
 CONFIG = Record(_FIELDS, checks=[_checks], renamed=_RENAMED)
