@@ -1,4 +1,7 @@
-"""The `certificates`, `snis` and `ca_certificates` entities."""
+"""The `certificates`, `snis` and `ca_certificates` entities.
+
+cryptography is imported by the checks that need it, not with the module: every process loads the entity
+schemas, and a proxy worker that never validates a certificate should not carry it (about 6 MB each)."""
 
 from __future__ import annotations
 
@@ -6,16 +9,14 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
 from sekisho.schema import EntitySchema, Foreign, String, typedefs as t
 
 __all__ = ["CA_CERTIFICATES", "CERTIFICATES", "SNIS", "ca_cert_digest"]
 
 
 def _check_cert(value: str) -> str | None:
+    from cryptography import x509
+
     try:
         x509.load_pem_x509_certificates(value.encode())
     except ValueError as exc:
@@ -24,6 +25,8 @@ def _check_cert(value: str) -> str | None:
 
 
 def _check_key(value: str) -> str | None:
+    from cryptography.hazmat.primitives import serialization
+
     try:
         serialization.load_pem_private_key(value.encode(), password=None)
     except (ValueError, TypeError) as exc:
@@ -32,10 +35,16 @@ def _check_key(value: str) -> str | None:
 
 
 def _public_bytes(key: Any) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return bytes(key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo))
 
 
 def _cert_matches_key(cert_pem: str, key_pem: str) -> bool:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
     cert = x509.load_pem_x509_certificates(cert_pem.encode())[0]
     key = serialization.load_pem_private_key(key_pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey):
@@ -89,11 +98,16 @@ SNIS = EntitySchema(
 
 
 def ca_cert_digest(pem: str) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
     cert = x509.load_pem_x509_certificate(pem.encode())
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
 def _check_ca(value: str) -> str | None:
+    from cryptography import x509
+
     try:
         certs = x509.load_pem_x509_certificates(value.encode())
     except ValueError as exc:

@@ -13,11 +13,6 @@ import os
 import ssl
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
-
 __all__ = ["default_certificate_paths", "ensure_default_certificate", "server_ssl_context"]
 
 _VALID_DAYS = 3650
@@ -32,6 +27,12 @@ def ensure_default_certificate(ssl_dir: Path, common_name: str = "localhost") ->
     cert_path, key_path = default_certificate_paths(ssl_dir)
     if cert_path.is_file() and key_path.is_file() and _pair_loads(cert_path, key_path):
         return cert_path, key_path
+    # Imported only to make a certificate: a worker that finds the pair made at first start never loads them.
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
     ssl_dir.mkdir(parents=True, exist_ok=True)
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(

@@ -1,24 +1,29 @@
-"""`openid-connect`: Kong's OpenID Connect plugin, Cognito-ready, over the `sekisho.oidc` library."""
+"""`openid-connect`: Kong's OpenID Connect plugin, Cognito-ready, over the `sekisho.oidc` library.
+
+The relying-party library (and with it joserfc and cryptography) is imported when the first configuration
+of this plugin is prepared, not with the module: every node loads the bundled plugins, and a worker that
+proxies no openid-connect route should not carry the JOSE stack (about 10 MB per worker)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sekisho.oidc.backchannel import LogoutStore, MemoryLogoutStore, RedisLogoutStore
-from sekisho.oidc.session import RedisSessionStorage, SessionStorage
 from sekisho.pdk import PDK
 from sekisho.plugins.base import Plugin
-from sekisho.plugins.openid_connect.flow import AccessFlow
-from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
 from sekisho.plugins.openid_connect.replay import replay_verdict
 from sekisho.plugins.openid_connect.schema import CONFIG
 from sekisho.schema import Record
 
+if TYPE_CHECKING:
+    from sekisho.oidc.backchannel import LogoutStore, MemoryLogoutStore
+    from sekisho.oidc.session import SessionStorage
+    from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
+
 __all__ = ["Handler"]
 
 
-class Handler(Plugin[Prepared]):
+class Handler(Plugin["Prepared"]):
     NAME = "openid-connect"
     PRIORITY = 1050
     VERSION = "0.1.0"
@@ -26,21 +31,27 @@ class Handler(Plugin[Prepared]):
     NO_CONSUMER = True
 
     def __init__(self) -> None:
-        self._pool = ProviderPool()
+        self._pool: ProviderPool | None = None
         self._redis: dict[tuple[Any, ...], Any] = {}
-        self._memory_logouts = MemoryLogoutStore()
+        self._memory_logouts: MemoryLogoutStore | None = None
 
     def _session_storage(self, conf: Mapping[str, Any]) -> SessionStorage | None:
         if conf["session_storage"] != "redis":
             return None
+        from sekisho.oidc.session import RedisSessionStorage
+
         return RedisSessionStorage(self._redis_client(conf), prefix=conf["session_redis_prefix"])
 
     def _logout_store(self, conf: Mapping[str, Any]) -> LogoutStore | None:
         if not conf.get("backchannel_logout_uri_suffix"):
             return None
+        from sekisho.oidc.backchannel import MemoryLogoutStore, RedisLogoutStore
+
         storage = conf.get("backchannel_logout_storage") or conf["session_storage"]
         if storage == "redis":
             return RedisLogoutStore(self._redis_client(conf), prefix=conf["session_redis_prefix"])
+        if self._memory_logouts is None:
+            self._memory_logouts = MemoryLogoutStore()
         return self._memory_logouts
 
     def _redis_client(self, conf: Mapping[str, Any]) -> Any:
@@ -70,9 +81,15 @@ class Handler(Plugin[Prepared]):
         return client
 
     def prepare(self, config: Mapping[str, Any]) -> Prepared:
+        from sekisho.plugins.openid_connect.prepared import Prepared, ProviderPool
+
+        if self._pool is None:
+            self._pool = ProviderPool()
         return Prepared.build(config, self._pool, self._session_storage(config), self._logout_store(config))
 
     async def access(self, kong: PDK, conf: Prepared) -> None:
+        from sekisho.plugins.openid_connect.flow import AccessFlow
+
         await AccessFlow(kong, conf).run()
 
     def try_access(self, kong: PDK, conf: Prepared) -> bool:
@@ -80,7 +97,8 @@ class Handler(Plugin[Prepared]):
 
     async def close(self) -> None:
         """Release outbound connections (provider HTTP clients, Redis) when the worker stops."""
-        await self._pool.close()
+        if self._pool is not None:
+            await self._pool.close()
         for client in self._redis.values():
             await client.aclose()
         self._redis.clear()

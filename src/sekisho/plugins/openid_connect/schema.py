@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from sekisho.oidc.client import ENDPOINTS, SECRET_ALGORITHMS, client_assertion_key
+from sekisho.oidc.client_auth import ENDPOINTS, SECRET_ALGORITHMS, client_assertion_key
 from sekisho.schema import Array, Boolean, Field, Integer, Number, Record, Set, String, not_supported
 
 __all__ = ["AUTH_METHODS", "CONFIG", "client_auth_methods", "per_client"]
