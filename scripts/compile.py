@@ -60,15 +60,17 @@ def stamp() -> str:
 
 
 def _built_files() -> list[Path]:
-    found = [SRC / module.replace(".py", _SUFFIX) for module in MODULES]
+    """Every compiled module under src/ (sekisho has no other extension modules), also of modules no longer
+    listed: one left behind would shadow its source."""
+    found = sorted((SRC / "sekisho").rglob(f"*{_SUFFIX}"))
     found += sorted(SRC.glob(f"*__mypyc{_SUFFIX}"))  # the shared runtime of the group
-    return [path for path in found if path.exists()]
+    return found
 
 
 def current() -> bool:
     expected = {SRC / module.replace(".py", _SUFFIX) for module in MODULES}
-    present = set(_built_files())
-    return STAMP.exists() and STAMP.read_text().strip() == stamp() and expected <= present
+    compiled = {path for path in _built_files() if not path.name.endswith(f"__mypyc{_SUFFIX}")}
+    return STAMP.exists() and STAMP.read_text().strip() == stamp() and compiled == expected
 
 
 def remove() -> None:
