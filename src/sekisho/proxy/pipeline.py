@@ -77,7 +77,6 @@ class Pipeline:
             high_water=settings.high_water,
         )
         self.real_ip_header = settings.real_ip_header.lower().encode("latin-1")
-        self.keepalive_requests = settings.keepalive_requests
         token = settings.server_token.encode("latin-1")
         self.via = b"Via: " + token + b"\r\n" if settings.header_enabled("Via") else b""
         self.server = b"Server: " + token + b"\r\n" if settings.header_enabled("Server") else b""
@@ -802,10 +801,7 @@ class Pipeline:
         if ex.kong_debug and ex.route is not None:
             parts += _debug_headers(ex)
         if status != 101:
-            conn = ex.conn
-            if ex.close_after or not ex.keep_alive or conn.closing or conn.requests + 1 >= self.keepalive_requests:
-                # The last response on this connection says so, as nginx does at keepalive_requests: a client
-                # that reads it reconnects instead of sending into a closed socket.
+            if ex.close_after or not ex.keep_alive or ex.conn.closing:
                 ex.close_after = True
                 append(b"Connection: close\r\n")
             elif not ex.http_11:

@@ -261,7 +261,9 @@ class ClientProtocol(asyncio.Protocol):
             ex.path = url[:cut]
             ex.query = url[cut + 1 :]
         ex.http_11 = parser.get_http_version() == "1.1"
-        ex.keep_alive = parser.should_keep_alive()
+        self.requests += 1
+        # The connection's last request (keepalive_requests, as nginx) is answered with Connection: close.
+        ex.keep_alive = parser.should_keep_alive() and self.requests < self.settings.keepalive_requests
         ex.upgrade = parser.should_upgrade()
         if ex.chunked_in:
             ex.content_length = -1
@@ -357,8 +359,7 @@ class ClientProtocol(asyncio.Protocol):
         if ex is not self.active:
             return
         self.active = None
-        self.requests += 1
-        if ex.close_after or not ex.keep_alive or self.closing or self.requests >= self.settings.keepalive_requests:
+        if ex.close_after or not ex.keep_alive or self.closing:
             self.close()
             return
         if ex.upgrade and ex.status == 101:
